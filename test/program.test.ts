@@ -1,23 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
-import type { CliIo } from "../src/commands/io.js";
 import { runCli } from "../src/program.js";
-
-export function captureIo(): CliIo & { out: string; err: string } {
-  const io = {
-    out: "",
-    err: "",
-    env: {},
-    cwd: process.cwd(),
-    stdout(text: string) {
-      io.out += text;
-    },
-    stderr(text: string) {
-      io.err += text;
-    },
-  };
-  return io;
-}
+import { captureIo } from "./helpers/capture-io.js";
 
 test("--help lists the commands on stdout and exits 0", async () => {
   const io = captureIo();
