@@ -1,0 +1,84 @@
+import { readFile } from "node:fs/promises";
+import { resolve } from "node:path";
+import { RolloutError } from "../errors.js";
+import { messageType } from "../proto/registry.js";
+import { parseTextFormat } from "../textformat/parse.js";
+import type { ModelServerConfigObject } from "./validate.js";
+
+export interface LoadedModelServerConfig {
+  /** Absolute path of the file read. */
+  path: string;
+  /** The file's text, exactly as read. */
+  text: string;
+  /** The ModelServerConfig in canonical plain-object form. */
+  message: ModelServerConfigObject;
+}
+
+/**
+ * Reads and parses a models.config file (protobuf text format of tensorflow.serving.ModelServerConfig).
+ * Throws RolloutError (missing/unreadable, with path and hint) or TextFormatError (`FILE:LINE:COL: message`).
+ * `displayName` is what error messages call the file (default: `path` as given).
+ */
+export async function loadModelServerConfig(
+  path: string,
+  options: { cwd?: string; displayName?: string } = {},
+): Promise<LoadedModelServerConfig> {
+  const absolute = resolve(options.cwd ?? process.cwd(), path);
+  const displayName = options.displayName ?? path;
+  const bytes = await readFile(absolute).catch((error: NodeJS.ErrnoException) => {
+    throw readError(displayName, absolute, error);
+  });
+  const { text, message } = parseModelServerConfigBytes(bytes, displayName);
+  return { path: absolute, text, message };
+}
+
+/** Decodes and parses exactly these bytes, as TF Serving would read them from the file. */
+export function parseModelServerConfigBytes(
+  bytes: Uint8Array,
+  fileName: string,
+): { text: string; message: ModelServerConfigObject } {
+  let text: string;
+  try {
+    // ignoreBOM keeps a BOM in the text, so it is reported like TF Serving's parser would instead of vanishing.
+    text = new TextDecoder("utf-8", { fatal: true, ignoreBOM: true }).decode(bytes);
+  } catch (error) {
+    throw new RolloutError("the file is not valid UTF-8 text", {
+      where: fileName,
+      hint: "a models.config is protobuf text format; re-save it as UTF-8",
+      cause: error,
+    });
+  }
+  const message = parseTextFormat(text, messageType("tensorflow.serving.ModelServerConfig"), fileName);
+  return { text, message: message as ModelServerConfigObject };
+}
+
+function readError(displayName: string, absolute: string, error: NodeJS.ErrnoException): RolloutError {
+  const resolved = displayName === absolute ? "" : ` (${absolute})`;
+  switch (error.code) {
+    case "ENOENT":
+      return new RolloutError(`no such file${resolved}`, {
+        where: displayName,
+        hint: "pass the path of the models.config given to TF Serving's --model_config_file",
+        cause: error,
+      });
+    case "EISDIR":
+      return new RolloutError(`is a directory${resolved}, not a models.config file`, {
+        where: displayName,
+        hint: "pass the config file itself, e.g. /models/models.config",
+        cause: error,
+      });
+    case "EACCES":
+    case "EPERM":
+      return new RolloutError(`permission denied${resolved}`, {
+        where: displayName,
+        hint: "run as a user that can read the file (TF Serving's own user can)",
+        cause: error,
+      });
+    default:
+      return new RolloutError(`cannot read${resolved}: ${error.message}`, {
+        where: displayName,
+        hint: "check the path and the file system",
+        cause: error,
+      });
+  }
+}
