@@ -4,7 +4,6 @@ import { RolloutError } from "../errors.js";
 import { messageType } from "../proto/registry.js";
 import { parseTextFormat } from "../textformat/parse.js";
 import { unreadable } from "./fs-errors.js";
-import { pruneUnknownFields } from "./pbtxt-prune.js";
 import { FileSource, WireFormatError, toInt64, walkFields, type ByteSource } from "./proto-wire.js";
 import { signatureOf, type SignatureInfo } from "./signature.js";
 
@@ -186,7 +185,8 @@ export function readSavedModelPbtxt(path: string): { schemaVersion: string; meta
   let plain: Plain;
   try {
     const type = messageType("tensorflow.SavedModel");
-    plain = parseTextFormat(pruneUnknownFields(readFileSync(path, "utf8"), type, path), type, path);
+    // Real .pbtxt files hold graph_def, saver_def... which our trimmed protos leave out: skip them.
+    plain = parseTextFormat(readFileSync(path, "utf8"), type, path, { allowUnknownFields: true });
   } catch (error) {
     // A bad model file is a failed check (exit 1), not a usage error, whatever the parser classifies it as.
     if (error instanceof RolloutError) {

@@ -17,6 +17,15 @@ export interface ParsedTextFormat {
 /** protobuf's default TextFormat recursion limit. */
 const MAX_DEPTH = 100;
 
+export interface ParseOptions {
+  /**
+   * Skip fields the type does not declare instead of failing, like C++ `TextFormat::Parser::AllowUnknownField`.
+   * For reading files written against the full protos (saved_model.pbtxt) with our trimmed ones; never for
+   * models.config, which TF Serving parses strictly.
+   */
+  allowUnknownFields?: boolean;
+}
+
 /**
  * Parses protobuf text format the way C++ `TextFormat::ParseFromString` does, driven by the protobufjs type.
  * Returns the canonical plain object: snake_case names, int64/uint64 as decimal strings, enums as names, bytes as
@@ -27,13 +36,20 @@ export function parseTextFormat(
   text: string,
   type: protobuf.Type,
   fileName: string,
+  options: ParseOptions = {},
 ): Record<string, unknown> {
-  return parseTextFormatTree(text, type, fileName).message;
+  return parseTextFormatTree(text, type, fileName, options).message;
 }
 
 /** Like parseTextFormat, and also returns the syntax tree with source offsets (for byte-preserving editors). */
-export function parseTextFormatTree(text: string, type: protobuf.Type, fileName: string): ParsedTextFormat {
+export function parseTextFormatTree(
+  text: string,
+  type: protobuf.Type,
+  fileName: string,
+  options: ParseOptions = {},
+): ParsedTextFormat {
   const cursor = new TokenCursor(text, fileName);
+  cursor.allowUnknownFields = options.allowUnknownFields ?? false;
   const tree = parseMessageBody(cursor, messageSpec(type), null, 0, 0);
   tree.end = text.length;
   return { message: tree.value, tree };
@@ -68,13 +84,19 @@ function parseMessageBody(
       cursor.consume(closing);
       break;
     }
-    node.fields.push(parseField(cursor, spec, state, depth));
+    const field = parseField(cursor, spec, state, depth);
+    if (field) node.fields.push(field);
   }
   node.end = cursor.previous.end;
   return node;
 }
 
-function parseField(cursor: TokenCursor, spec: MessageSpec, state: MessageState, depth: number): FieldNode {
+function parseField(
+  cursor: TokenCursor,
+  spec: MessageSpec,
+  state: MessageState,
+  depth: number,
+): FieldNode | undefined {
   const start = cursor.current.start;
   if (spec.isAny && cursor.lookingAt("[")) return parseExpandedAny(cursor, spec, state, depth);
   if (cursor.tryConsume("[")) {
@@ -84,6 +106,10 @@ function parseField(cursor: TokenCursor, spec: MessageSpec, state: MessageState,
   }
   const name = cursor.consumeIdentifier().text;
   const field = spec.fields.get(name);
+  if (!field && cursor.allowUnknownFields) {
+    skipUnknownField(cursor, depth);
+    return undefined;
+  }
   if (!field) cursor.fail(`Message type "${spec.fullName}" has no field named "${name}".`);
   state.checkSettable(cursor, field);
 
@@ -162,6 +188,49 @@ function parseExpandedAny(
   if (!cursor.tryConsume(";")) cursor.tryConsume(",");
   const name = `[${prefix}${typeName}]`;
   return { name, start, colon, list: false, values: [child], end, separatorEnd: cursor.previous.end };
+}
+
+/** After an unknown field's name: skips `[: ] value`, a list of values, or a block, then a separator. */
+function skipUnknownField(cursor: TokenCursor, depth: number): void {
+  const colon = cursor.tryConsume(":");
+  if (colon && cursor.tryConsume("[")) {
+    if (!cursor.tryConsume("]")) {
+      while (true) {
+        skipUnknownValue(cursor, depth);
+        if (cursor.tryConsume("]")) break;
+        cursor.consume(",");
+      }
+    }
+  } else {
+    skipUnknownValue(cursor, depth);
+  }
+  if (!cursor.tryConsume(";")) cursor.tryConsume(",");
+}
+
+function skipUnknownValue(cursor: TokenCursor, depth: number): void {
+  if (cursor.lookingAt("{") || cursor.lookingAt("<")) {
+    if (depth + 1 > MAX_DEPTH) cursor.fail("Message is too deep");
+    const closing = cursor.next().text === "<" ? ">" : "}";
+    while (!cursor.tryConsume(closing)) {
+      if (cursor.lookingAtKind("end")) cursor.fail(`Expected "${closing}", found "".`);
+      if (cursor.tryConsume("[")) {
+        consumeFullTypeName(cursor);
+        if (cursor.tryConsume("/")) consumeFullTypeName(cursor);
+        cursor.consume("]");
+      } else {
+        cursor.consumeIdentifier();
+      }
+      skipUnknownField(cursor, depth + 1);
+    }
+    return;
+  }
+  if (cursor.lookingAtKind("string")) {
+    while (cursor.lookingAtKind("string")) cursor.next();
+    return;
+  }
+  cursor.tryConsume("-");
+  if (cursor.lookingAtKind("end")) cursor.fail("Expected a value, found end of input.");
+  cursor.next();
 }
 
 function consumeFullTypeName(cursor: TokenCursor): string {

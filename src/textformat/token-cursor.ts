@@ -5,6 +5,8 @@ import { tokenize, type Token, type TokenKind } from "./tokenizer.js";
 export class TokenCursor {
   private readonly tokens: Token[];
   private index = 0;
+  /** Set by the parser from its options; read while skipping unknown fields. */
+  allowUnknownFields = false;
 
   constructor(
     readonly text: string,
