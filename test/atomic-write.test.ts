@@ -158,27 +158,68 @@ test("refuses a directory as the target", () =>
     await assert.rejects(writeFileAtomic(dir, "x"), /is a directory, not a config file/);
   }));
 
-test(
-  "a directory it cannot write to is a clear error and the target is untouched",
-  { skip: skipIfRoot() },
-  () =>
-    withTempDir(async (dir) => {
-      const target = join(dir, "models.config");
-      await writeFile(target, "old");
-      await chmod(dir, 0o500);
-      try {
-        await assert.rejects(writeFileAtomic(target, "new"), (error: unknown) => {
-          assert.ok(error instanceof RolloutError);
-          assert.match(error.message, /cannot create a temporary file in/);
-          assert.match(error.hint ?? "", /writable/);
-          return true;
-        });
-      } finally {
-        await chmod(dir, 0o700);
-      }
-      assert.equal(await readFile(target, "utf8"), "old");
-    }),
-);
+test("a directory it cannot write to is a clear error and the target is untouched", () =>
+  withTempDir(async (dir) => {
+    const target = join(dir, "models.config");
+    await writeFile(target, "old");
+    await chmod(dir, 0o555);
+    try {
+      // Root ignores directory permissions, so as root the write runs in a child as the unprivileged "nobody".
+      const error =
+        process.getuid?.() === 0 ? await writeAsNobody(target, "new") : await writeInProcess(target, "new");
+      assert.equal(error.name, "RolloutError");
+      assert.match(error.message, /cannot create a temporary file in/);
+      assert.match(error.hint ?? "", /writable/);
+    } finally {
+      await chmod(dir, 0o700);
+    }
+    assert.equal(await readFile(target, "utf8"), "old");
+    assert.deepEqual(await readdir(dir), ["models.config"]);
+  }));
+
+async function writeInProcess(
+  target: string,
+  text: string,
+): Promise<{ name: string; message: string; hint?: string }> {
+  const error = await writeFileAtomic(target, text).then(
+    () => assert.fail("the write should have been refused"),
+    (caught: unknown) => caught,
+  );
+  assert.ok(error instanceof RolloutError);
+  return { name: error.name, message: error.message, hint: error.hint };
+}
+
+const NOBODY = 65534;
+
+async function writeAsNobody(
+  target: string,
+  text: string,
+): Promise<{ name: string; message: string; hint?: string }> {
+  const moduleUrl = pathToFileURL(join(PROJECT_ROOT, "src/modelconfig/atomic-write.ts")).href;
+  const code = `const { writeFileAtomic } = await import(${JSON.stringify(moduleUrl)});
+try { await writeFileAtomic(process.argv[1], process.argv[2]); console.log("null"); }
+catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message, hint: e.hint })); }`;
+  const child = spawn(
+    process.execPath,
+    ["--import", "tsx", "--input-type=module", "-e", code, target, text],
+    {
+      cwd: PROJECT_ROOT,
+      uid: NOBODY,
+      gid: NOBODY,
+      env: { ...process.env, HOME: "/tmp" },
+      stdio: ["ignore", "pipe", "pipe"],
+    },
+  );
+  let stdout = "";
+  let stderr = "";
+  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
+  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
+  const exitCode = await new Promise<number | null>((done) => child.on("exit", (c) => done(c)));
+  assert.equal(exitCode, 0, stderr);
+  const result = JSON.parse(stdout.trim()) as { name: string; message: string; hint?: string } | null;
+  assert.ok(result, "the write as nobody should have been refused");
+  return result;
+}
 
 /** Runs a child that writes `next` over `target` and SIGKILLs itself at `killAt`; resolves with its signal. */
 async function writeAndKillChild(
@@ -240,10 +281,6 @@ for (const killAt of ATOMIC_WRITE_STEPS) {
 
 function isPreRename(step: AtomicWriteStep): boolean {
   return (PRE_RENAME_STEPS as readonly string[]).includes(step);
-}
-
-function skipIfRoot(): string | false {
-  return process.getuid?.() === 0 ? "running as root: permissions are not enforced" : false;
 }
 
 function skipUnlessRoot(): string | false {
