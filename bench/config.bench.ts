@@ -1,6 +1,6 @@
-// models.config speed on a generated 1,000-model file: parse, edit one model, validate (rules only, and with the
-// file-system checks on real directories), atomically write. Everything lives in a temp dir removed afterwards.
-// Run: npm run bench:config-write
+// models.config speed on a generated 1,000-model file: parse, print, edit one model (including the editor's own
+// re-parse check), validate (rules only, and with the file-system checks on real directories), atomically write.
+// Everything lives in a temp dir removed afterwards. Run: npm run bench:config
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -8,6 +8,8 @@ import { performance } from "node:perf_hooks";
 import { writeFileAtomic, writeModelServerConfig } from "../src/modelconfig/atomic-write.js";
 import { editModelConfig } from "../src/modelconfig/edit.js";
 import { parseModelServerConfigBytes } from "../src/modelconfig/load.js";
+import { messageType } from "../src/proto/registry.js";
+import { printTextFormat } from "../src/textformat/print.js";
 import { localBasePathProbe, validateModelServerConfig, validateRules } from "../src/modelconfig/validate.js";
 
 const MODELS = 1000;
@@ -69,7 +71,12 @@ try {
   const edited = edit();
   const rows: [string, () => unknown][] = [
     ["parse", () => parseModelServerConfigBytes(bytes, target)],
-    ["edit one model", edit],
+    ["print", () => printTextFormat(message, messageType("tensorflow.serving.ModelServerConfig"))],
+    ["edit one model (policy + labels)", edit],
+    [
+      "edit with no change (returns the input)",
+      () => editModelConfig(text, target, "model_999", { policy: { specific: { versions: ["1", "2"] } } }),
+    ],
     ["validate (rules only)", () => validateRules(message)],
     [
       "validate (+ 1,000 base path listings)",
