@@ -68,5 +68,8 @@ test("allowUnknownFields still rejects bad syntax and bad known fields, at their
     () => parseTextFormat("meta_graphs { graph_def { node {", type, "f", options),
     /f:1:33: Expected "}", found ""/,
   );
-  assert.throws(() => parseTextFormat('meta_graphs { graph_def { "', type, "f", options), /f:1:28: Unexpected end of string/);
+  assert.throws(
+    () => parseTextFormat('meta_graphs { graph_def { "', type, "f", options),
+    /f:1:28: Unexpected end of string/,
+  );
 });
