@@ -1,0 +1,46 @@
+import { DEFAULT_GRPC_ADDRESS, DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH } from "../tfserving/grpc-client.js";
+import type { DaemonConfig } from "./types.js";
+
+/** Read when it exists and no --config is given; a missing default file is not an error. */
+export const DEFAULT_CONFIG_FILE = "/etc/tfs-rollout/config.yaml";
+export const DEFAULT_STATE_DIR = "/var/lib/tfs-rollout";
+
+/**
+ * The values used for every key neither the file nor a flag sets. They are the safe ones: every gate runs,
+ * breaking signature changes fail, rejected versions are renamed rather than deleted.
+ */
+export const DEFAULTS = {
+  tf_serving: {
+    grpc_address: DEFAULT_GRPC_ADDRESS,
+    call_deadline: 30_000,
+    reload_deadline: 360_000,
+    max_receive_message_size: DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
+    retry: { attempts: 5, initial_backoff: 1000, max_backoff: 120_000, overall_deadline: 60_000 },
+  },
+  watch: { use_polling: false, poll_interval: 1000, rescan_cron: "*/30 * * * * *" },
+  admission: { quiet_window: 2000, incomplete_deadline: 1_800_000 },
+  rollout: { load_deadline: 600_000, max_parallel_models: 4, reload_coalesce_window: 500 },
+  gate: {
+    request_deadline: 10_000,
+    signature_name: "serving_default",
+    allow_breaking_signature: false,
+    requests: [],
+  },
+  rollback: { action: "rename" },
+  logging: { level: "info", pretty: false },
+  models_overrides: {},
+} as const satisfies Omit<
+  DaemonConfig,
+  "model_config_file" | "state_dir" | "once" | "config_file" | "gate" | "models"
+> & { gate: Omit<DaemonConfig["gate"], "use_rest"> };
+
+export const DEFAULT_TOLERANCE = { absolute: 1e-6, relative: 1e-6 } as const;
+
+/**
+ * systemd's StateDirectory= passes $STATE_DIRECTORY, a colon-separated list when the unit names several
+ * directories: the first one is ours.
+ */
+export function defaultStateDir(env: NodeJS.ProcessEnv): string {
+  const first = env.STATE_DIRECTORY?.split(":")[0];
+  return first ? first : DEFAULT_STATE_DIR;
+}

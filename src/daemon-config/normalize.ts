@@ -1,0 +1,87 @@
+import { isAbsolute, resolve } from "node:path";
+import { DEFAULT_TOLERANCE, DEFAULTS, defaultStateDir } from "./defaults.js";
+import type { DaemonConfigFile } from "./schema.js";
+import type { DaemonConfig, GateRequestConfig, ModelOverrides, TlsConfig } from "./types.js";
+
+export interface NormalizeContext {
+  /** Relative paths in the file are relative to the file's directory (flags were resolved against cwd). */
+  baseDir: string;
+  env: NodeJS.ProcessEnv;
+  once: boolean;
+  configFile: string | null;
+}
+
+/**
+ * Defaults < file (with the flags already laid over it): every key filled in, paths made absolute. Returns the
+ * config without model_config_file when neither the file nor a flag gave one (the rules report it).
+ */
+export function normalizeDaemonConfig(file: DaemonConfigFile, context: NormalizeContext): DaemonConfig {
+  const path = (value: string) => (isAbsolute(value) ? value : resolve(context.baseDir, value));
+  const tfServing = file.tf_serving ?? {};
+  const restUrl = tfServing.rest_url;
+  const config: DaemonConfig = {
+    tf_serving: {
+      ...DEFAULTS.tf_serving,
+      ...withoutUndefined({ ...tfServing, tls: undefined, retry: undefined }),
+      retry: { ...DEFAULTS.tf_serving.retry, ...tfServing.retry },
+    },
+    model_config_file: file.model_config_file === undefined ? "" : path(file.model_config_file),
+    state_dir: path(file.state_dir ?? defaultStateDir(context.env)),
+    watch: { ...DEFAULTS.watch, ...file.watch },
+    admission: { ...DEFAULTS.admission, ...file.admission },
+    rollout: { ...DEFAULTS.rollout, ...file.rollout },
+    gate: {
+      ...DEFAULTS.gate,
+      use_rest: restUrl !== undefined,
+      ...withoutUndefined({ ...file.gate, requests: undefined }),
+      requests: normalizeRequests(file.gate?.requests) ?? [],
+    },
+    rollback: { ...DEFAULTS.rollback, ...file.rollback },
+    logging: { ...DEFAULTS.logging, ...file.logging },
+    models_overrides: normalizeOverrides(file.models_overrides ?? {}),
+    once: context.once,
+    config_file: context.configFile,
+  };
+  if (tfServing.tls) config.tf_serving.tls = normalizeTls(tfServing.tls, path);
+  if (file.models) config.models = [...file.models];
+  return config;
+}
+
+function normalizeTls(tls: TlsConfig, path: (value: string) => string): TlsConfig {
+  const out: TlsConfig = {};
+  if (tls.ca_file) out.ca_file = path(tls.ca_file);
+  if (tls.cert_file) out.cert_file = path(tls.cert_file);
+  if (tls.key_file) out.key_file = path(tls.key_file);
+  if (tls.server_name_override) out.server_name_override = tls.server_name_override;
+  return out;
+}
+
+type FileRequest = NonNullable<NonNullable<DaemonConfigFile["gate"]>["requests"]>[number];
+
+function normalizeRequests(requests: FileRequest[] | undefined): GateRequestConfig[] | undefined {
+  return requests?.map((request) => ({
+    ...(request as Omit<FileRequest, "tolerance">),
+    tolerance: { ...DEFAULT_TOLERANCE, ...request.tolerance },
+  }));
+}
+
+function normalizeOverrides(
+  overrides: NonNullable<DaemonConfigFile["models_overrides"]>,
+): Record<string, ModelOverrides> {
+  const out: Record<string, ModelOverrides> = {};
+  for (const [name, model] of Object.entries(overrides)) {
+    const normalized: ModelOverrides = withoutUndefined({ ...model, gate: undefined });
+    if (model.gate) {
+      const requests = normalizeRequests(model.gate.requests);
+      normalized.gate = withoutUndefined({ ...model.gate, requests });
+    }
+    out[name] = normalized;
+  }
+  return out;
+}
+
+function withoutUndefined<T extends object>(value: T): { [K in keyof T]: Exclude<T[K], undefined> } {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as {
+    [K in keyof T]: Exclude<T[K], undefined>;
+  };
+}
