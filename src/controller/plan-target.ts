@@ -1,0 +1,134 @@
+/** Moving `stable` to a target version: load → await-available → gate → promote → verify. */
+import type { DesiredState, PlanResult, Version } from "./types.js";
+import { isAvailable, isFailedEnd, modelPolicy } from "./versions.js";
+import { activePin, safetyWait, one, waitFor, candidateVersion, type Ctx } from "./plan-context.js";
+
+export interface Target {
+  version: Version;
+  gated: boolean;
+  why: "rollback" | "promote" | "pin" | "candidate";
+}
+
+export function currentTarget(ctx: Ctx): Target | undefined {
+  const { d } = ctx;
+  if (d.rollback !== undefined) return { version: d.rollback.target, gated: false, why: "rollback" };
+  if (d.promote !== undefined)
+    return { version: d.promote.version, gated: !d.promote.skipGates, why: "promote" };
+  const pin = activePin(ctx);
+  if (pin !== undefined && pin.version !== ctx.stable && usable(d, pin.version)) {
+    return { version: pin.version, gated: d.verdicts[pin.version]?.verdict !== "promoted", why: "pin" };
+  }
+  const candidate = candidateVersion(ctx);
+  if (candidate !== undefined) return { version: candidate, gated: true, why: "candidate" };
+  return undefined;
+}
+
+export const usable = (d: DesiredState, version: Version): boolean =>
+  d.verdicts[version]?.verdict !== "rejected" && d.progress[version]?.failure === undefined;
+
+export function targetPath(ctx: Ctx): PlanResult | undefined {
+  const target = currentTarget(ctx);
+  const pin = activePin(ctx);
+  if (target === undefined && pin !== undefined && pin.version !== ctx.stable) {
+    return waitFor(
+      ctx.model,
+      "pinned",
+      `pinned to ${pin.version}, which was rejected (${ctx.d.verdicts[pin.version]?.reason ?? "failed"}); ${ctx.opts.stableLabel} stays on ${ctx.stable}`,
+    );
+  }
+  if (target === undefined || ctx.current === undefined) return undefined;
+  const { model, current, opts } = ctx;
+  const { version } = target;
+  const status = ctx.statuses.get(version);
+  const progress = ctx.d.progress[version];
+  const markFailed = (reason: string): PlanResult =>
+    one({ kind: "mark-failed", model, version, reason }, `${target.why} ${version} failed: ${reason}`);
+
+  if (progress?.failure !== undefined || ctx.d.verdicts[version]?.verdict === "rejected") {
+    const intentId = target.why === "rollback" ? ctx.d.rollback?.intentId : ctx.d.promote?.intentId;
+    if (intentId === undefined) return undefined;
+    const reason = `${target.why} target ${version} failed: ${progress?.failure?.reason ?? ctx.d.verdicts[version]?.reason}`;
+    return one({ kind: "finish-intent", model, intentId, outcome: "refused", reason }, reason);
+  }
+  if (ctx.stable === version) return verifyStep(ctx);
+  if (!current.specific.includes(version)) {
+    const onDisk = ctx.disk.get(version);
+    if (onDisk === undefined || onDisk.admission !== "complete") {
+      if (target.why === "candidate") {
+        return one(
+          {
+            kind: "record-verdict",
+            model,
+            version,
+            verdict: "incomplete",
+            reason: onDisk
+              ? `directory is ${onDisk.admission}`
+              : "directory disappeared before it was loaded",
+          },
+          `candidate ${version} is no longer loadable`,
+        );
+      }
+      return waitFor(model, "target-missing", `${target.why} target ${version} is not complete on disk`);
+    }
+    if (status?.state === "UNLOADING")
+      return waitFor(
+        model,
+        "unloading",
+        `version ${version} is still UNLOADING; it is put back once it has unloaded`,
+      );
+    if (isFailedEnd(status) && progress?.retried !== true) {
+      return markFailed(
+        `TF Serving holds version ${version} as failed (${status?.error_message ?? ""}); a failed number is never retried`,
+      );
+    }
+    const proposed = modelPolicy([...current.specific, version], current.labels);
+    const blocked = safetyWait(ctx, proposed, "load");
+    if (blocked) return blocked;
+    return one(
+      { kind: "load", model, config: proposed, version },
+      `loading ${target.why} ${version} beside ${opts.stableLabel} ${ctx.stable ?? "none"}`,
+    );
+  }
+  if (!isAvailable(ctx.statuses, version)) {
+    if (isFailedEnd(status))
+      return markFailed(`load failed: ${status?.error_code}: ${status?.error_message}`);
+    if (status?.state === "UNLOADING")
+      return waitFor(model, "unloading", `version ${version} is still UNLOADING`);
+    const deadline = (progress?.loadStartedAt ?? ctx.d.inFlight?.startedAt ?? ctx.o.now) + opts.loadTimeoutMs;
+    if (ctx.o.now >= deadline) {
+      return markFailed(
+        `not AVAILABLE within ${opts.loadTimeoutMs / 1000} s (state ${status?.state ?? "not reported"})`,
+      );
+    }
+    return one(
+      { kind: "await-available", model, version, deadline },
+      `waiting for ${version} to become AVAILABLE`,
+    );
+  }
+  if (target.gated && progress?.gate?.passed !== true) {
+    return one({ kind: "gate", model, version, stable: ctx.stable }, `smoke-testing ${version}`);
+  }
+  if (target.why === "candidate" && pin !== undefined) {
+    return waitFor(
+      model,
+      "pinned",
+      `candidate ${version} passed its gate but ${opts.stableLabel} is pinned to ${pin.version}`,
+    );
+  }
+  const proposed = modelPolicy(current.specific, { ...current.labels, [opts.stableLabel]: version });
+  const blocked = safetyWait(ctx, proposed, "promote");
+  if (blocked) return blocked;
+  return one(
+    { kind: "promote", model, config: proposed, version, from: ctx.stable },
+    `moving ${opts.stableLabel} from ${ctx.stable ?? "none"} to ${version}`,
+  );
+}
+
+export function verifyStep(ctx: Ctx): PlanResult | undefined {
+  const stable = ctx.stable;
+  if (stable === undefined || ctx.d.verified?.version === stable) return undefined;
+  return one(
+    { kind: "verify", model: ctx.model, label: ctx.opts.stableLabel, version: stable },
+    `checking that ${ctx.opts.stableLabel} resolves to ${stable}`,
+  );
+}

@@ -1,0 +1,260 @@
+/**
+ * State and step types of the rollout controller (issue 5). Everything here is plain JSON-serialisable data so
+ * that desired state, observations and steps can be journaled, diffed and replayed. Times are epoch milliseconds;
+ * versions are int64 decimal strings exactly as in the canonical protobuf plain-object form.
+ */
+import type { VersionStatus } from "../tfserving/model-status.js";
+
+/** An int64 version number as an exact decimal string ("7", "-3", "9223372036854775807"). */
+export type Version = string;
+
+// ---------------------------------------------------------------------------------------------------------------
+// Desired state: what the journal, the verdict store, the admission module and the operator say.
+
+/**
+ * Admission result of one version directory (the admission module's AdmissionKind). Only "complete" is ever
+ * loaded; "pending" (still being copied) holds admission of older versions; "overdue" is recorded incomplete;
+ * "duplicate", "refused" (e.g. a symlink escaping base_path) and "unchecked" are left alone.
+ */
+export type Admission = "complete" | "pending" | "overdue" | "duplicate" | "refused" | "unchecked";
+
+export interface DiskVersion {
+  version: Version;
+  /** The child name inside base_path (`7`, `007`); quarantine renames exactly this entry. */
+  dirName: string;
+  admission: Admission;
+}
+
+export type VerdictKind = "candidate" | "promoted" | "rejected" | "skipped" | "incomplete";
+
+/** Who decided: the daemon, an operator via the CLI (`cli:<user>`), or an operator's hand edit of models.config. */
+export type Actor = string;
+
+export interface VerdictRecord {
+  verdict: VerdictKind;
+  reason: string;
+  at: number;
+  by: Actor;
+  /** For rejected versions: the name the directory was renamed to inside base_path, or "deleted". */
+  quarantinedAs?: string;
+}
+
+export interface GateSummary {
+  passed: boolean;
+  reason: string;
+  at: number;
+}
+
+/** A decision to take a version out: the failure path removes it from `specific`, quarantines it, rejects it. */
+export interface Failure {
+  reason: string;
+  at: number;
+  by: Actor;
+  /**
+   * Only an explicit operator rollback may quarantine a version that has served traffic (been promoted or
+   * labelled); for every other failure such a version is rejected but its directory is left alone.
+   */
+  allowServing: boolean;
+}
+
+/** Per-version progress of a rollout, journaled by the executor as steps complete (see outcome.ts). */
+export interface VersionProgress {
+  /** When the load step that added the version to `specific` completed; the AVAILABLE deadline counts from it. */
+  loadStartedAt?: number;
+  gate?: GateSummary;
+  failure?: Failure;
+  /** Set by quarantine: the directory's new name inside base_path, or "deleted". */
+  quarantinedAs?: string;
+  /** Set by an operator retry: the number may be put back although TF Serving lists it as failed. */
+  retried?: boolean;
+}
+
+export interface Pin {
+  version: Version;
+  reason?: string;
+  by: Actor;
+  at: number;
+  /** Epoch ms after which the pin no longer holds. */
+  expiresAt?: number;
+}
+
+export type Intent =
+  | { id: string; by: Actor; at: number; kind: "promote"; version?: Version; skipGates?: boolean }
+  | { id: string; by: Actor; at: number; kind: "rollback"; to?: Version; action?: QuarantineAction }
+  | { id: string; by: Actor; at: number; kind: "pin"; version: Version; reason?: string; expiresAt?: number }
+  | { id: string; by: Actor; at: number; kind: "unpin" }
+  | { id: string; by: Actor; at: number; kind: "retry"; version: Version };
+
+/** A model's `specific` policy and labels: the complete content the controller writes for one model. */
+export interface ModelPolicy {
+  /** Sorted ascending (numerically), no duplicates, never empty when written. */
+  specific: Version[];
+  labels: Record<string, Version>;
+}
+
+export interface InFlightStep {
+  /** Journal id of the step's "begin" entry. */
+  id: string;
+  step: Step;
+  startedAt: number;
+}
+
+/**
+ * The part of the desired state the controller itself journals (folded by `applyOutcome` in outcome.ts).
+ * Persisted by the state module; `disk` and `intents` come from elsewhere.
+ */
+export interface ControllerRecord {
+  /** Latest verdict per version. */
+  verdicts: Record<Version, VerdictRecord>;
+  progress: Record<Version, VersionProgress>;
+  pin?: Pin;
+  /** The policy and labels the controller last wrote for this model; a different file means a hand edit. */
+  lastWritten?: ModelPolicy;
+  /** The version `stable` was last verified to resolve to (GetModelMetadata/Predict by label). */
+  verified?: { version: Version; at: number };
+  /** An operator rollback under way. */
+  rollback?: { intentId: string; target: Version; reject: Version[]; action: QuarantineAction };
+  /** An operator promotion under way. */
+  promote?: { intentId: string; version: Version; skipGates: boolean };
+}
+
+export interface DesiredState extends ControllerRecord {
+  model: string;
+  /** Versions on disk (children of base_path TF Serving would parse as versions), from the admission module. */
+  disk: DiskVersion[];
+  /** Pending operator intents, oldest first. */
+  intents: Intent[];
+  /** The journaled step whose "begin" has no "done"/"failed" (after a crash). */
+  inFlight?: InFlightStep;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Observed state: what models.config and TF Serving say now.
+
+export type ObservedPolicy =
+  { kind: "specific"; versions: Version[] } | { kind: "latest"; numVersions: number } | { kind: "all" };
+
+/** This model's entry in models.config as read now. */
+export interface ObservedModelConfig {
+  basePath: string;
+  platform: string;
+  policy: ObservedPolicy;
+  labels: Record<string, Version>;
+}
+
+export type ObservedStatus =
+  { kind: "reachable"; versions: VersionStatus[] } | { kind: "unreachable"; reason: string };
+
+export interface ObservedState {
+  /** Undefined when models.config has no entry for the model. */
+  config: ObservedModelConfig | undefined;
+  status: ObservedStatus;
+  now: number;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Steps.
+
+export type QuarantineAction = "rename" | "delete";
+
+export type WaitReason =
+  | "unreachable"
+  | "not-in-config"
+  | "nothing-available"
+  | "unloading"
+  | "admission-pending"
+  | "pinned"
+  | "unsafe-config"
+  | "target-missing";
+
+/** Steps that write models.config (exactly `config` for this model) and send a reload. */
+export type ConfigStep =
+  | { kind: "adopt"; model: string; config: ModelPolicy; from: ObservedPolicy["kind"]; reason: string }
+  | { kind: "load"; model: string; config: ModelPolicy; version: Version }
+  | { kind: "promote"; model: string; config: ModelPolicy; version: Version; from?: Version }
+  | { kind: "trim"; model: string; config: ModelPolicy; dropped: Version[] }
+  | { kind: "rollback-config"; model: string; config: ModelPolicy; removed: Version[]; reason: string };
+
+/** Steps that talk to TF Serving without changing its config. */
+export type ProbeStep =
+  | { kind: "await-available"; model: string; version: Version; deadline: number }
+  | { kind: "gate"; model: string; version: Version; stable?: Version }
+  | { kind: "verify"; model: string; label: string; version: Version };
+
+/** Bookkeeping steps: they only change the journal (verdicts, progress, pins, intents). */
+export type RecordStep =
+  | { kind: "admit"; model: string; candidate: Version; skipped: Version[] }
+  | { kind: "record-verdict"; model: string; version: Version; verdict: VerdictKind; reason: string }
+  | { kind: "mark-failed"; model: string; version: Version; reason: string }
+  | {
+      kind: "accept-hand-edit";
+      model: string;
+      observed: ObservedModelConfig;
+      previous: ModelPolicy;
+      changes: string[];
+      stableLabel: string;
+    }
+  | { kind: "set-pin"; model: string; pin: Pin | null; intentId?: string }
+  | { kind: "clear-verdict"; model: string; version: Version; intentId: string; restoreFrom?: string }
+  | {
+      kind: "start-rollback";
+      model: string;
+      intentId: string;
+      target: Version;
+      reject: Version[];
+      action: QuarantineAction;
+    }
+  | { kind: "start-promote"; model: string; intentId: string; version: Version; skipGates: boolean }
+  | { kind: "finish-intent"; model: string; intentId: string; outcome: "done" | "refused"; reason: string }
+  | {
+      kind: "abandon";
+      model: string;
+      inFlightId: string;
+      reason: string;
+      /** The abandoned config step's policy when models.config already holds it: the controller wrote it. */
+      written?: ModelPolicy;
+    };
+
+export type Step =
+  | ConfigStep
+  | ProbeStep
+  | RecordStep
+  | {
+      kind: "quarantine";
+      model: string;
+      version: Version;
+      basePath: string;
+      dirName: string;
+      action: QuarantineAction;
+      /** For "rename": the new child name inside basePath (TF Serving ignores it). Deterministic, so a resumed
+       * step finds its own earlier rename. */
+      newName: string;
+      reason: string;
+    }
+  | { kind: "wait"; model: string; reason: WaitReason; detail: string; until?: number };
+
+export type StepKind = Step["kind"];
+
+export interface PlanOptions {
+  /** The label the controller moves (default "stable"). */
+  stableLabel: string;
+  /** Deadline for a loaded version to become AVAILABLE (default 10 min). */
+  loadTimeoutMs: number;
+  /** What quarantine does to a rejected version's directory by default (default "rename"). */
+  rollbackAction: QuarantineAction;
+}
+
+export const DEFAULT_PLAN_OPTIONS: PlanOptions = {
+  stableLabel: "stable",
+  loadTimeoutMs: 10 * 60 * 1000,
+  rollbackAction: "rename",
+};
+
+export interface PlanResult {
+  /** At most one step: the executor applies it and plans again. Empty means converged. */
+  steps: Step[];
+  /** Why, in one sentence, for logs and `tfs-rollout plan`. */
+  reason: string;
+  /** Set when the step resumes the in-flight step: the executor journals its outcome under this id. */
+  resumes?: string;
+}
