@@ -22,7 +22,7 @@
 // Every successful fault change answers with the /faults view.
 
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
-import type { AddressInfo } from "node:net";
+import { listenHttp, type ListeningHttpServer } from "./http-listen.js";
 import { z } from "zod";
 import type { CallLog, CallQuery } from "./call-log.js";
 import { ERROR_CODE_NAMES, type Faults } from "./faults.js";
@@ -36,11 +36,7 @@ export interface ControlServerOptions {
   host?: string;
 }
 
-export interface ControlServer {
-  readonly port: number;
-  readonly url: string;
-  close(): Promise<void>;
-}
+export type ControlServer = ListeningHttpServer;
 
 class ControlError extends Error {
   constructor(
@@ -258,21 +254,5 @@ export async function startControlServer(options: ControlServerOptions): Promise
         },
       );
   });
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listenHttp(server, host, options.port ?? 0);
 }

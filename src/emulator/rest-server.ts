@@ -1,14 +1,8 @@
 // The emulator's REST front end: TF Serving's REST API (facts §5) on node:http, on top of ServingApi.
 // Every call is recorded in the CallLog; Faults can make it answer 503 (or drop connections).
 
-import {
-  createServer,
-  type IncomingMessage,
-  type RequestListener,
-  type Server,
-  type ServerResponse,
-} from "node:http";
-import type { AddressInfo } from "node:net";
+import { createServer, type IncomingMessage, type RequestListener, type ServerResponse } from "node:http";
+import { listenHttp, type ListeningHttpServer } from "./http-listen.js";
 import type { CallLog } from "./call-log.js";
 import type { Faults } from "./faults.js";
 import { regressOrClassify } from "./rest-classify.js";
@@ -28,13 +22,7 @@ export interface RestServerOptions {
   host?: string;
 }
 
-export interface RestServer {
-  readonly port: number;
-  readonly host: string;
-  /** e.g. http://127.0.0.1:8501 */
-  readonly url: string;
-  close(): Promise<void>;
-}
+export type RestServer = ListeningHttpServer;
 
 const DEFAULT_SIGNATURE = "serving_default";
 
@@ -163,23 +151,5 @@ export function restRequestListener(options: Omit<RestServerOptions, "port" | "h
 /** Starts TF Serving's REST API on host:port (127.0.0.1 and a free port by default). */
 export async function startRestServer(options: RestServerOptions): Promise<RestServer> {
   const host = options.host ?? "127.0.0.1";
-  const server: Server = createServer(restRequestListener(options));
-  await new Promise<void>((resolve, reject) => {
-    server.once("error", reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off("error", reject);
-      resolve();
-    });
-  });
-  const { port } = server.address() as AddressInfo;
-  return {
-    port,
-    host,
-    url: `http://${host.includes(":") ? `[${host}]` : host}:${port}`,
-    close: () =>
-      new Promise<void>((resolve, reject) => {
-        server.close((error) => (error ? reject(error) : resolve()));
-        server.closeAllConnections();
-      }),
-  };
+  return listenHttp(createServer(restRequestListener(options)), host, options.port ?? 0);
 }
