@@ -33,11 +33,17 @@ export interface WriteSavedModelOptions {
   graphDefBytes?: Buffer;
   /** Several meta graphs instead of the single one described by signatures/tags/graphDefBytes. */
   metaGraphs?: MetaGraphToWrite[];
-  /** Also write variables/variables.index and variables/variables.data-00000-of-00001 (placeholder bytes). */
+  /** Also write variables/variables.index and variables/variables.data-00000-of-00001 (placeholders that pass the admission completeness check). */
   withVariables?: boolean;
 }
 
 type Plain = Record<string, unknown>;
+
+/**
+ * Not a real tensor bundle, but shaped like one where the admission check looks (src/admission/completeness.ts):
+ * non-empty and ending with the 48-byte table footer whose last 8 bytes are TF's table magic.
+ */
+const PLACEHOLDER_INDEX = Buffer.concat([Buffer.alloc(40), Buffer.from("57fb808b247547db", "hex")]);
 
 function tensorInfo(tensor: TensorToWrite): Plain {
   const info: Plain = { dtype: tensor.dtype };
@@ -116,8 +122,8 @@ export function writeSavedModel(dir: string, options: WriteSavedModelOptions): s
   }
   if (options.withVariables) {
     mkdirSync(join(dir, "variables"), { recursive: true });
-    writeFileSync(join(dir, "variables", "variables.index"), Buffer.alloc(0));
-    writeFileSync(join(dir, "variables", "variables.data-00000-of-00001"), Buffer.alloc(0));
+    writeFileSync(join(dir, "variables", "variables.index"), PLACEHOLDER_INDEX);
+    writeFileSync(join(dir, "variables", "variables.data-00000-of-00001"), Buffer.alloc(4));
   }
   return path;
 }

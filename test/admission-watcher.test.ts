@@ -1,0 +1,248 @@
+import assert from "node:assert/strict";
+import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { test } from "node:test";
+import { getTasks } from "node-cron";
+import { countInotifyWatches } from "../src/admission/inotify.js";
+import { admissionRules } from "../src/admission/quiet-window.js";
+import { AdmissionScanner } from "../src/admission/scanner.js";
+import {
+  VersionWatcher,
+  type EnqueueReason,
+  type RescanScheduler,
+  type WatcherOptions,
+  type WatchTarget,
+} from "../src/admission/watcher.js";
+import { UsageError } from "../src/errors.js";
+import { tempDir, writeCompleteVersion } from "./helpers/version-dir.js";
+
+interface Call {
+  model: string;
+  reason: EnqueueReason;
+}
+
+/** Records enqueue calls; waitFor resolves on the first (past or future) call matching. */
+function recorder() {
+  const calls: Call[] = [];
+  const waiters: { match: (c: Call) => boolean; resolve: (c: Call) => void }[] = [];
+  const enqueue = (model: string, reason: EnqueueReason): void => {
+    const call = { model, reason };
+    calls.push(call);
+    for (const w of [...waiters]) {
+      if (w.match(call)) {
+        waiters.splice(waiters.indexOf(w), 1);
+        w.resolve(call);
+      }
+    }
+  };
+  const waitFor = (match: (c: Call) => boolean): Promise<Call> =>
+    new Promise((resolve) => {
+      const hit = calls.find(match);
+      if (hit) resolve(hit);
+      else waiters.push({ match, resolve });
+    });
+  return { calls, enqueue, waitFor };
+}
+
+function manualCron() {
+  const ticks: (() => void)[] = [];
+  let stopped = 0;
+  const schedule: RescanScheduler = (_expression, tick) => {
+    ticks.push(tick);
+    return { stop: () => void stopped++ };
+  };
+  return { schedule, tick: () => ticks.forEach((fn) => fn()), stopped: () => stopped };
+}
+
+async function startWatcher(
+  t: { after(fn: () => Promise<void>): void },
+  targets: WatchTarget[],
+  options: Partial<WatcherOptions> & { enqueue: WatcherOptions["enqueue"] },
+): Promise<VersionWatcher> {
+  const watcher = await VersionWatcher.start(targets, { scheduleRescan: manualCron().schedule, ...options });
+  t.after(() => watcher.close());
+  return watcher;
+}
+
+const pathEvent = (source: "base-path" | "pending-dir", path: string, event?: string) => (c: Call) =>
+  c.reason.source === source && c.reason.path === path && (event === undefined || c.reason.event === event);
+
+const inotify = process.platform === "linux" ? false : "inotify watches are counted on Linux only";
+
+test("a complete version renamed into the base path enqueues its model; .tmp names fire nothing", async (t) => {
+  const base = tempDir(t);
+  const rec = recorder();
+  await startWatcher(t, [{ model: "m", basePath: base }], { enqueue: rec.enqueue });
+  const staging = join(base, "9.tmp");
+  writeCompleteVersion(staging, 2);
+  renameSync(staging, join(base, "9"));
+  const call = await rec.waitFor(pathEvent("base-path", join(base, "9"), "addDir"));
+  assert.equal(call.model, "m");
+  assert.deepEqual(
+    rec.calls.filter((c) => JSON.stringify(c.reason).includes(".tmp")),
+    [],
+  );
+  const scan = await new AdmissionScanner({ rules: admissionRules({ quietWindowMs: 0 }) }).scan("m", base, 0);
+  assert.deepEqual(
+    scan.versions.map((v) => [v.version, v.admission]),
+    [["9", "complete"]],
+  );
+});
+
+test("with usePolling (NFS, FUSE) a renamed-in version is seen too", async (t) => {
+  const base = tempDir(t);
+  const rec = recorder();
+  await startWatcher(t, [{ model: "m", basePath: base }], {
+    enqueue: rec.enqueue,
+    usePolling: true,
+    pollIntervalMs: 20,
+  });
+  writeCompleteVersion(join(base, "3.partial"));
+  renameSync(join(base, "3.partial"), join(base, "3"));
+  await rec.waitFor(pathEvent("base-path", join(base, "3"), "addDir"));
+});
+
+test("a pending directory is watched inside (files arriving during a copy) until released", async (t) => {
+  const base = tempDir(t);
+  const version = join(base, "5");
+  mkdirSync(join(version, "variables"), { recursive: true });
+  const rec = recorder();
+  const watcher = await startWatcher(t, [{ model: "m", basePath: base }], { enqueue: rec.enqueue });
+  await watcher.setPending("m", [version]);
+  assert.deepEqual(watcher.watching(), { basePaths: 1, pendingDirs: 1 });
+  const index = join(version, "variables", "variables.index");
+  writeFileSync(index, "partial");
+  await rec.waitFor(pathEvent("pending-dir", index));
+  await watcher.setPending("m", []);
+  assert.deepEqual(watcher.watching(), { basePaths: 1, pendingDirs: 0 });
+});
+
+test("the cron rescan enqueues every model, catching what no event reported", async (t) => {
+  const base = tempDir(t);
+  const other = tempDir(t);
+  writeCompleteVersion(join(base, "4")); // there before the watcher: ignoreInitial, so no event
+  const rec = recorder();
+  const cron = manualCron();
+  await startWatcher(
+    t,
+    [
+      { model: "m", basePath: base },
+      { model: "n", basePath: other },
+    ],
+    { enqueue: rec.enqueue, scheduleRescan: cron.schedule, rescanCron: "*/5 * * * * *" },
+  );
+  assert.equal(rec.calls.length, 0);
+  cron.tick();
+  await rec.waitFor((c) => c.model === "n" && c.reason.source === "rescan");
+  const scan = await new AdmissionScanner({ rules: admissionRules({ quietWindowMs: 0 }) }).scan("m", base, 0);
+  assert.equal(scan.versions[0]!.admission, "complete");
+  assert.deepEqual(
+    rec.calls.map((c) => [c.model, c.reason.source]),
+    [
+      ["m", "rescan"],
+      ["n", "rescan"],
+    ],
+  );
+});
+
+test("recheckAfter enqueues the model later; the earliest request wins", async (t) => {
+  const base = tempDir(t);
+  const rec = recorder();
+  const watcher = await startWatcher(t, [{ model: "m", basePath: base }], { enqueue: rec.enqueue });
+  watcher.recheckAfter("m", 3_600_000);
+  watcher.recheckAfter("m", 1);
+  watcher.recheckAfter("m", 3_600_000);
+  await rec.waitFor((c) => c.reason.source === "recheck");
+  assert.equal(rec.calls.filter((c) => c.reason.source === "recheck").length, 1);
+});
+
+test("a base path created after start is watched from the next rescan on", async (t) => {
+  const root = tempDir(t);
+  const base = join(root, "model");
+  const rec = recorder();
+  const cron = manualCron();
+  const watcher = await startWatcher(t, [{ model: "m", basePath: base }], {
+    enqueue: rec.enqueue,
+    scheduleRescan: cron.schedule,
+  });
+  mkdirSync(base);
+  await watcher.rescanNow(); // what the cron tick runs; re-arms the watcher on the now existing base path
+  mkdirSync(join(base, "1"));
+  await rec.waitFor(pathEvent("base-path", join(base, "1"), "addDir"));
+});
+
+test("setTargets drops removed models and re-targets a changed base path", async (t) => {
+  const first = tempDir(t);
+  const second = tempDir(t);
+  const rec = recorder();
+  const watcher = await startWatcher(
+    t,
+    [
+      { model: "m", basePath: first },
+      { model: "gone", basePath: first },
+    ],
+    { enqueue: rec.enqueue },
+  );
+  await watcher.setTargets([{ model: "m", basePath: second }]);
+  assert.deepEqual(watcher.watching(), { basePaths: 1, pendingDirs: 0 });
+  mkdirSync(join(second, "2"));
+  const call = await rec.waitFor(pathEvent("base-path", join(second, "2")));
+  assert.equal(call.model, "m");
+});
+
+test("an invalid rescan cron expression is a usage error naming the key", async () => {
+  await assert.rejects(
+    VersionWatcher.start([], { enqueue: () => {}, rescanCron: "every 30 seconds" }),
+    (error: unknown) => error instanceof UsageError && error.where === "watch.rescan_cron",
+  );
+});
+
+test("close() releases the node-cron task, every watcher and timer, and silences enqueue", async (t) => {
+  const base = tempDir(t);
+  const version = join(base, "6");
+  mkdirSync(version);
+  const before = await countInotifyWatches();
+  const rec = recorder();
+  const watcher = await VersionWatcher.start([{ model: "m", basePath: base }], { enqueue: rec.enqueue });
+  const ours = () => [...getTasks().values()].filter((task) => task.name === "tfs-rollout-rescan").length;
+  assert.equal(ours(), 1);
+  await watcher.setPending("m", [version]);
+  watcher.recheckAfter("m", 3_600_000);
+  await watcher.close();
+  assert.equal(ours(), 0);
+  assert.deepEqual(watcher.watching(), { basePaths: 0, pendingDirs: 0 });
+  assert.equal(await countInotifyWatches(), before);
+  await watcher.rescanNow();
+  assert.deepEqual(rec.calls, []);
+  await watcher.close(); // idempotent
+});
+
+test(
+  "inotify watches grow with models and pending directories, not with versions",
+  { skip: inotify },
+  async (t) => {
+    const small = tempDir(t);
+    const large = tempDir(t);
+    for (let v = 1; v <= 2; v++) writeCompleteVersion(join(small, String(v)), 2);
+    for (let v = 1; v <= 40; v++) writeCompleteVersion(join(large, String(v)), 2);
+    const rec = recorder();
+    const baseline = (await countInotifyWatches())!;
+    const watcher = await startWatcher(t, [{ model: "small", basePath: small }], { enqueue: rec.enqueue });
+    const oneModel = (await countInotifyWatches())! - baseline;
+    await watcher.setTargets([
+      { model: "small", basePath: small },
+      { model: "large", basePath: large },
+    ]);
+    const twoModels = (await countInotifyWatches())! - baseline;
+    assert.equal(oneModel, 1, "one watch per base path, whatever it holds");
+    assert.equal(twoModels, 2, "40 versions cost no more than 2");
+    const copying = join(large, "41");
+    mkdirSync(join(copying, "variables"), { recursive: true });
+    mkdirSync(join(copying, "assets.extra"));
+    await watcher.setPending("large", [copying]);
+    const withPending = (await countInotifyWatches())! - baseline;
+    assert.equal(withPending, 2 + 3, "a pending dir costs one watch per directory up to depth 1");
+    await watcher.setPending("large", []);
+    assert.equal((await countInotifyWatches())! - baseline, 2);
+  },
+);
