@@ -26,6 +26,7 @@ import {
 } from "../src/modelconfig/atomic-write.js";
 import { TextFormatError } from "../src/textformat/parse.js";
 import { RolloutError } from "../src/errors.js";
+import { errorFromCall } from "./helpers/as-unprivileged.js";
 
 const PROJECT_ROOT = resolve(dirname(fileURLToPath(import.meta.url)), "..");
 const PRE_RENAME_STEPS = ["temp-created", "temp-written", "temp-synced"] as const;
@@ -165,8 +166,10 @@ test("a directory it cannot write to is a clear error and the target is untouche
     await chmod(dir, 0o555);
     try {
       // Root ignores directory permissions, so as root the write runs in a child as the unprivileged "nobody".
-      const error =
-        process.getuid?.() === 0 ? await writeAsNobody(target, "new") : await writeInProcess(target, "new");
+      const error = await errorFromCall("src/modelconfig/atomic-write.ts", "writeFileAtomic", [
+        target,
+        "new",
+      ]);
       assert.equal(error.name, "RolloutError");
       assert.match(error.message, /cannot create a temporary file in/);
       assert.match(error.hint ?? "", /writable/);
@@ -176,50 +179,6 @@ test("a directory it cannot write to is a clear error and the target is untouche
     assert.equal(await readFile(target, "utf8"), "old");
     assert.deepEqual(await readdir(dir), ["models.config"]);
   }));
-
-async function writeInProcess(
-  target: string,
-  text: string,
-): Promise<{ name: string; message: string; hint?: string }> {
-  const error = await writeFileAtomic(target, text).then(
-    () => assert.fail("the write should have been refused"),
-    (caught: unknown) => caught,
-  );
-  assert.ok(error instanceof RolloutError);
-  return { name: error.name, message: error.message, hint: error.hint };
-}
-
-const NOBODY = 65534;
-
-async function writeAsNobody(
-  target: string,
-  text: string,
-): Promise<{ name: string; message: string; hint?: string }> {
-  const moduleUrl = pathToFileURL(join(PROJECT_ROOT, "src/modelconfig/atomic-write.ts")).href;
-  const code = `const { writeFileAtomic } = await import(${JSON.stringify(moduleUrl)});
-try { await writeFileAtomic(process.argv[1], process.argv[2]); console.log("null"); }
-catch (e) { console.log(JSON.stringify({ name: e.name, message: e.message, hint: e.hint })); }`;
-  const child = spawn(
-    process.execPath,
-    ["--import", "tsx", "--input-type=module", "-e", code, target, text],
-    {
-      cwd: PROJECT_ROOT,
-      uid: NOBODY,
-      gid: NOBODY,
-      env: { ...process.env, HOME: "/tmp" },
-      stdio: ["ignore", "pipe", "pipe"],
-    },
-  );
-  let stdout = "";
-  let stderr = "";
-  child.stdout.on("data", (chunk: Buffer) => (stdout += chunk.toString()));
-  child.stderr.on("data", (chunk: Buffer) => (stderr += chunk.toString()));
-  const exitCode = await new Promise<number | null>((done) => child.on("exit", (c) => done(c)));
-  assert.equal(exitCode, 0, stderr);
-  const result = JSON.parse(stdout.trim()) as { name: string; message: string; hint?: string } | null;
-  assert.ok(result, "the write as nobody should have been refused");
-  return result;
-}
 
 /** Runs a child that writes `next` over `target` and SIGKILLs itself at `killAt`; resolves with its signal. */
 async function writeAndKillChild(
