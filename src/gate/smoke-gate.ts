@@ -8,6 +8,10 @@
 // over gRPC and, when a REST client is given, over REST. All of it runs even after a failure, so one log event
 // lists every problem at once.
 //
+// Issue 7's deeper checks follow, each only when configured (DeepGateOptions): golden requests (sent like extra
+// requests), warmup replay (when the candidate's directory is known), the stable-vs-candidate diff over every
+// request the candidate answered, and the latency budget.
+//
 // Fail-closed choice: when serving_default cannot be synthesised (e.g. it takes serialized tf.Examples) and no
 // extra request covers it, the gate FAILS unless `allowUnsynthesizable` is set. The gate exists because TF
 // Serving marks half-copied versions AVAILABLE (facts §9.1); promoting a version nothing was sent to would make
@@ -21,9 +25,13 @@ import {
   prepareExtraRequest,
   type ExtraRequest,
 } from "./extra-request.js";
+import type { CandidateReply, GateContext } from "./gate-context.js";
+import type { DeepGateOptions } from "./gate-options.js";
 import type { ExchangeSummary, GateCheck, GateResult } from "./gate-result.js";
 import type { GateSignatures, SignatureSource } from "./gate-signature.js";
 import { describeExchangeError } from "./exchange-error.js";
+import { compareGolden, loadGoldenCases, type GoldenCase } from "./golden-requests.js";
+import { checkLatencyBudget } from "./latency-budget.js";
 import {
   grpcExchange,
   restExchange,
@@ -34,8 +42,10 @@ import {
 } from "./predict-exchange.js";
 import type { PreparedRequest } from "./prepared-request.js";
 import { compareSignatures } from "./signature-compat.js";
+import { diffAgainstStable } from "./stable-diff.js";
 import { errorText, summarizeTensors } from "./summary.js";
 import { synthesizeRequest } from "./synthesize-request.js";
+import { replayWarmup } from "./warmup-replay.js";
 
 export const DEFAULT_REQUEST_DEADLINE_MS = 10_000;
 export const DEFAULT_SIGNATURE = "serving_default";
@@ -55,7 +65,7 @@ const REST_DTYPES = new Set([
   "DT_UINT64",
 ]);
 
-export interface SmokeGateOptions {
+export interface SmokeGateOptions extends DeepGateOptions {
   /** Each Predict must answer within this (default 10 s). The REST client's own timeoutMs should match it. */
   requestDeadlineMs?: number;
   /** Signatures to synthesise requests for (default ["serving_default"]); stable compatibility covers them too. */
@@ -76,6 +86,8 @@ export interface SmokeGateInput {
   grpc: Pick<TfServingGrpcClient, "predict">;
   rest?: Pick<RestClient, "predict">;
   signatureSource: SignatureSource;
+  /** The candidate's version directory, where warmup replay finds assets.extra/tf_serving_warmup_requests. */
+  candidateDir?: string;
   options?: SmokeGateOptions;
   clock?: Clock;
 }
@@ -85,6 +97,8 @@ interface Run {
   target: ExchangeTarget;
   checks: GateCheck[];
   failingExchange?: { request: ExchangeSummary; response: ExchangeSummary };
+  replies: CandidateReply[];
+  stableSignatures?: GateSignatures;
 }
 
 export async function runSmokeGate(input: SmokeGateInput): Promise<GateResult> {
@@ -100,6 +114,7 @@ export async function runSmokeGate(input: SmokeGateInput): Promise<GateResult> {
       clock,
     },
     checks: [],
+    replies: [],
   };
   const candidate = await readSignatures(run, input.version, "candidate");
   if (candidate) {
@@ -109,6 +124,7 @@ export async function runSmokeGate(input: SmokeGateInput): Promise<GateResult> {
     for (const name of gated) await checkSynthesised(run, candidate, name);
     for (const [index, extra] of (options.extraRequests ?? []).entries())
       await checkExtraRequest(run, candidate, extra, index);
+    await runDeepChecks(run, candidate, options);
   }
   const result: GateResult = {
     passed: run.checks.every((c) => c.passed),
@@ -141,6 +157,7 @@ async function checkCompatibility(
 ): Promise<void> {
   const stable = await readSignatures(run, stableVersion, "stable");
   if (!stable) return;
+  run.stableSignatures = stable;
   const changes = gated.flatMap((name) =>
     stable[name] === undefined ? [] : compareSignatures(name, stable[name], candidate[name]),
   );
@@ -161,6 +178,72 @@ async function checkCompatibility(
     numbers: { changes: changes.length, breaking: breaking.length },
     changes,
   });
+}
+
+function gateContext(run: Run, candidate: GateSignatures): GateContext {
+  const { input } = run;
+  const ctx: GateContext = {
+    grpc: input.grpc,
+    candidate: run.target,
+    candidateSignatures: candidate,
+    checks: run.checks,
+    replies: run.replies,
+    noteFailure: (request, exchange, target) => {
+      run.failingExchange ??= summarizeExchange(target, request, exchange);
+    },
+  };
+  if (input.stableVersion !== undefined) ctx.stable = { ...run.target, version: input.stableVersion };
+  if (run.stableSignatures) ctx.stableSignatures = run.stableSignatures;
+  return ctx;
+}
+
+async function runDeepChecks(run: Run, candidate: GateSignatures, options: DeepGateOptions): Promise<void> {
+  if (options.golden) await checkGolden(run, candidate, options.golden);
+  const ctx = gateContext(run, candidate);
+  if (run.input.candidateDir !== undefined && options.warmupReplay !== false)
+    await replayWarmup(ctx, run.input.candidateDir, options.warmupReplay);
+  if (options.stableDiff && ctx.stable) await diffAgainstStable(ctx, options.stableDiff);
+  if (options.latency) await checkLatencyBudget(ctx, options.latency);
+}
+
+async function checkGolden(
+  run: Run,
+  candidate: GateSignatures,
+  golden: NonNullable<DeepGateOptions["golden"]>,
+): Promise<void> {
+  let cases: GoldenCase[];
+  try {
+    cases = loadGoldenCases(golden, candidate);
+  } catch (error) {
+    run.checks.push({
+      name: "golden requests",
+      passed: false,
+      detail: `bad golden request: ${errorText(error)}`,
+    });
+    return;
+  }
+  for (const golden of cases) {
+    const { request } = golden;
+    const signature = candidate[request.signature];
+    const checkName = `golden ${request.signature} (${request.label})`;
+    if (signature === undefined) {
+      run.checks.push({
+        name: checkName,
+        passed: false,
+        detail: `the candidate has no signature "${request.signature}" (it has: ${Object.keys(candidate).join(", ") || "none"})`,
+      });
+      continue;
+    }
+    await sendEverywhere(run, checkName, request, Object.keys(signature.outputs), (exchange) => {
+      const outputs = exchange.outputs ?? {};
+      const shape = checkOutputs(signature.outputs, outputs, request.batch);
+      const compared = compareGolden(golden, outputs);
+      return {
+        problems: [...shape.problems, ...compared.problems],
+        numbers: { ...compared.numbers, nonFinite: shape.nonFinite },
+      };
+    });
+  }
 }
 
 async function checkSynthesised(run: Run, candidate: GateSignatures, name: string): Promise<void> {
@@ -237,13 +320,9 @@ async function sendEverywhere(
   declaredOutputs: string[],
   evaluate: Evaluate,
 ): Promise<void> {
-  await record(
-    run,
-    `${checkName} over gRPC`,
-    request,
-    await grpcExchange(run.input.grpc, run.target, request),
-    evaluate,
-  );
+  const grpcReply = await grpcExchange(run.input.grpc, run.target, request);
+  if (record(run, `${checkName} over gRPC`, request, grpcReply, evaluate))
+    run.replies.push({ request, exchange: grpcReply });
   const rest = run.input.rest;
   if (!rest) return;
   const unconvertible = Object.entries(request.inputs).find(([, t]) => !REST_DTYPES.has(t.dtype));
@@ -257,7 +336,7 @@ async function sendEverywhere(
     });
     return;
   }
-  await record(
+  record(
     run,
     `${checkName} over REST`,
     request,
@@ -266,13 +345,14 @@ async function sendEverywhere(
   );
 }
 
-async function record(
+/** Adds the exchange's check; true when it passed. */
+function record(
   run: Run,
   name: string,
   request: PreparedRequest,
   exchange: Exchange,
   evaluate: Evaluate,
-): Promise<void> {
+): boolean {
   const { deadlineMs } = run.target;
   const problems: string[] = [];
   const numbers: Record<string, number> = { latencyMs: Math.round(exchange.elapsedMs * 10) / 10 };
@@ -302,11 +382,12 @@ async function record(
       : problems.join("; "),
     numbers,
   });
-  if (!passed && !run.failingExchange) run.failingExchange = summarizeExchange(run, request, exchange);
+  if (!passed && !run.failingExchange) run.failingExchange = summarizeExchange(run.target, request, exchange);
+  return passed;
 }
 
 function summarizeExchange(
-  run: Run,
+  target: ExchangeTarget,
   request: PreparedRequest,
   exchange: Exchange,
 ): { request: ExchangeSummary; response: ExchangeSummary } {
@@ -322,8 +403,8 @@ function summarizeExchange(
   return {
     request: {
       transport: exchange.transport,
-      model: run.target.model,
-      version: run.target.version,
+      model: target.model,
+      version: target.version,
       signature: request.signature,
       request: request.label,
       inputs: summarizeTensors(request.inputs),
