@@ -3,6 +3,7 @@ import { describeError, exitCodeOf, ExitCode } from "./errors.js";
 import type { CliIo } from "./commands/io.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerConfig } from "./commands/config.js";
+import { registerDaemon } from "./commands/daemon.js";
 
 /** Each command module registers itself; `result.code` is set by the action that ran. */
 export interface CommandContext {
@@ -22,6 +23,7 @@ export function buildProgram(ctx: CommandContext): Command {
     .showHelpAfterError("(run with --help for usage)");
   registerInspect(program, ctx);
   registerConfig(program, ctx);
+  registerDaemon(program, ctx);
   return program;
 }
 

@@ -1,0 +1,134 @@
+/**
+ * One controller iteration for one model, under the model lock: observe (models.config, GetModelStatus, the
+ * admission scan, the journaled record, pending intents) → plan() → if a step: journal "begin" (or reuse the id of
+ * the in-flight step it resumes) → execute → fold with applyOutcome → journal "done"/"failed" carrying the new
+ * record → consume the intent → log one event. `wait` and "converged" change nothing.
+ */
+import { randomUUID } from "node:crypto";
+import { BasePathError } from "../admission/version-dirs.js";
+import type { AdmissionScanner, ModelScan } from "../admission/scanner.js";
+import { applyOutcome, controllerRecord } from "../controller/outcome.js";
+import { plan } from "../controller/plan.js";
+import type { ObservedState, PlanOptions, PlanResult, Step } from "../controller/types.js";
+import type { ModelConfigView } from "../daemon-config/types.js";
+import { errorText } from "../gate/summary.js";
+import { loadModelServerConfig } from "../modelconfig/load.js";
+import type { StateBackend } from "../state/store.js";
+import { journalBegin, journalEnd, loadControllerState, mirrorVerdicts } from "./controller-state.js";
+import { executeStep, type ExecutorDeps, type StepResult } from "./executor.js";
+import { pendingIntents } from "./intents.js";
+import { logStep, type EngineLogger } from "./logger.js";
+import {
+  desiredState,
+  diskVersions,
+  findModel,
+  observeStatus,
+  observedModelConfig,
+  settledVersions,
+} from "./observe.js";
+import { StepAborted, StepInterrupted } from "./probe-steps.js";
+
+export interface PassDeps extends ExecutorDeps {
+  state: StateBackend;
+  scanner: AdmissionScanner;
+  log: EngineLogger;
+  settings(model: string): ModelConfigView;
+  planOptions(model: string): PlanOptions;
+  /** Called after every admission scan (the watcher follows pending directories). */
+  onScan?(model: string, scan: ModelScan): void;
+}
+
+export type PassResult =
+  | { kind: "converged"; reason: string }
+  | { kind: "wait"; step: Extract<Step, { kind: "wait" }>; reason: string; recheckInMs?: number }
+  | { kind: "stepped"; step: Step; ok: boolean; reason: string }
+  | { kind: "aborted"; reason: string }
+  | { kind: "interrupted"; step: Step; reason: string };
+
+export async function modelPass(deps: PassDeps, model: string): Promise<PassResult> {
+  return deps.state.locks.withModelLock(model, async () => {
+    const { record, inFlight } = await loadControllerState(deps.state.journal, model);
+    const loaded = await loadModelServerConfig(deps.modelConfigPath);
+    const config = observedModelConfig(findModel(loaded.message, model));
+    const status = await observeStatus(deps.grpc, model);
+    const now = deps.now();
+    let scan: ModelScan | undefined;
+    if (config !== undefined) {
+      try {
+        scan = await deps.scanner.scan(model, config.basePath, now, { settled: settledVersions(record) });
+        deps.onScan?.(model, scan);
+        for (const v of scan.newlyOverdue)
+          deps.log.warn(
+            { model, version: v.version, detail: v.detail },
+            `version ${v.version} never completed`,
+          );
+      } catch (error) {
+        if (!(error instanceof BasePathError)) throw error;
+        deps.log.warn({ model, base_path: config.basePath, reason: error.message }, "cannot list base path");
+      }
+    }
+    const intents = await pendingIntents(deps.state.intents, model);
+    const desired = desiredState(model, record, diskVersions(scan), intents, inFlight);
+    const observed: ObservedState = { config, status, now };
+    const result: PlanResult = plan(desired, observed, deps.planOptions(model));
+    const step = result.steps[0];
+    if (step === undefined) return { kind: "converged", reason: result.reason };
+    if (step.kind === "wait")
+      return {
+        kind: "wait",
+        step,
+        reason: result.reason,
+        ...(scan?.recheckInMs === undefined ? {} : { recheckInMs: scan.recheckInMs }),
+      };
+
+    const id = step.kind === "abandon" ? step.inFlightId : (result.resumes ?? randomUUID());
+    if (result.resumes === undefined && step.kind !== "abandon")
+      await journalBegin(deps.state.journal, id, step);
+    const started = deps.now();
+    let applied: StepResult;
+    try {
+      applied = await executeStep(deps, step, { observed: config, desired, settings: deps.settings(model) });
+    } catch (error) {
+      if (error instanceof StepAborted) return { kind: "aborted", reason: error.message };
+      if (error instanceof StepInterrupted) {
+        // Closed without folding: the record stays as it was and plan() decides again once TF Serving answers.
+        await journalEnd(deps.state.journal, id, step, { ok: false, reason: error.message }, record);
+        logStep(deps.log, {
+          step,
+          outcome: "interrupted",
+          durationMs: deps.now() - started,
+          reason: error.message,
+        });
+        return { kind: "interrupted", step, reason: error.message };
+      }
+      applied = { outcome: { ok: false, reason: errorText(error) } };
+    }
+    const { outcome } = applied;
+    const folded = applyOutcome(desired, step, outcome, deps.now());
+    const nextRecord = controllerRecord(folded.desired);
+    await journalEnd(deps.state.journal, id, step, outcome, nextRecord);
+    if (folded.consumedIntent !== undefined) {
+      await deps.state.intents.markConsumed(model, folded.consumedIntent, "daemon", {
+        step: step.kind,
+        ok: outcome.ok,
+        reason: outcome.reason,
+      });
+    }
+    if (step.kind === "clear-verdict") deps.scanner.forget(model, step.version);
+    await mirrorVerdicts(deps.state.verdicts, model, record.verdicts, nextRecord.verdicts).catch(
+      (error: unknown) =>
+        deps.log.warn(
+          { model, reason: errorText(error) },
+          "could not mirror verdicts into the verdict store",
+        ),
+    );
+    logStep(deps.log, {
+      step,
+      outcome: outcome.ok ? "ok" : "failed",
+      durationMs: deps.now() - started,
+      reason: outcome.reason,
+      ...(applied.details ? { details: applied.details } : {}),
+    });
+    return { kind: "stepped", step, ok: outcome.ok, reason: outcome.reason };
+  });
+}

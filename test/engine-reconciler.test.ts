@@ -1,0 +1,144 @@
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { createEngineLogger } from "../src/engine/logger.js";
+import type { PassResult } from "../src/engine/model-pass.js";
+import { Reconciler } from "../src/engine/reconciler.js";
+import { waitFor } from "./helpers/emulator-harness.js";
+
+const converged: PassResult = { kind: "converged", reason: "converged" };
+
+function harness(pass: (model: string) => Promise<PassResult>, maxParallel = 4, backoffMs = 10) {
+  const lines: string[] = [];
+  const log = createEngineLogger({ write: (l) => lines.push(l) });
+  const reconciler = new Reconciler({
+    pass,
+    log,
+    maxParallel,
+    now: Date.now,
+    backoff: { initialMs: backoffMs, maxMs: backoffMs * 2 },
+  });
+  return { reconciler, lines };
+}
+
+function gate() {
+  let open!: () => void;
+  const opened = new Promise<void>((resolve) => (open = resolve));
+  return { open, opened };
+}
+
+test("a model enqueued while queued or running is run again once, not once per enqueue", async () => {
+  const first = gate();
+  let calls = 0;
+  const { reconciler } = harness(async () => {
+    calls++;
+    if (calls === 1) await first.opened;
+    return converged;
+  });
+  reconciler.enqueue("m");
+  await waitFor("first pass running", () => calls === 1);
+  reconciler.enqueue("m");
+  reconciler.enqueue("m");
+  reconciler.enqueue("m");
+  first.open();
+  await waitFor("rerun", () => calls === 2);
+  await reconciler.idle();
+  assert.equal(calls, 2);
+  assert.equal(reconciler.outcomes.get("m"), "converged");
+  await reconciler.stop();
+});
+
+test("at most maxParallel models run at once", async () => {
+  const release = gate();
+  let running = 0;
+  let peak = 0;
+  const { reconciler } = harness(async () => {
+    running++;
+    peak = Math.max(peak, running);
+    await release.opened;
+    running--;
+    return converged;
+  }, 2);
+  for (const m of ["a", "b", "c", "d"]) reconciler.enqueue(m);
+  await waitFor("two running", () => running === 2);
+  release.open();
+  await waitFor("all done", () => reconciler.outcomes.size === 4);
+  assert.equal(peak, 2);
+  await reconciler.stop();
+});
+
+test("a wait re-enqueues the model after its `until`; steps loop until converged", async () => {
+  const seen: string[] = [];
+  const results: PassResult[] = [
+    {
+      kind: "wait",
+      reason: "pinned",
+      step: { kind: "wait", model: "m", reason: "pinned", detail: "pinned to 1", until: Date.now() + 30 },
+    },
+    {
+      kind: "stepped",
+      ok: true,
+      reason: "ok",
+      step: { kind: "admit", model: "m", candidate: "2", skipped: [] },
+    },
+    converged,
+  ];
+  const { reconciler, lines } = harness(async () => {
+    const next = results.shift() ?? converged;
+    seen.push(next.kind);
+    return next;
+  });
+  reconciler.enqueue("m");
+  await waitFor("converged after the wait", () => reconciler.outcomes.get("m") === "converged");
+  assert.deepEqual(seen, ["wait", "stepped", "converged"]);
+  assert.ok(lines.some((l) => l.includes('"waiting_for":"pinned: pinned to 1"')));
+  await reconciler.stop();
+});
+
+test("failed steps in a row back off instead of spinning", async () => {
+  let calls = 0;
+  const { reconciler, lines } = harness(
+    async () => {
+      calls++;
+      return {
+        kind: "stepped",
+        ok: false,
+        reason: "refused",
+        step: { kind: "admit", model: "m", candidate: "2", skipped: [] },
+      };
+    },
+    4,
+    60_000,
+  );
+  reconciler.enqueue("m");
+  await waitFor("backing off", () => reconciler.outcomes.get("m") === "failing");
+  assert.equal(calls, 5);
+  assert.ok(lines.some((l) => l.includes("5 failed steps in a row")));
+  await reconciler.stop();
+});
+
+test("runOnce: true only when every model converged, and leaves no timer behind", async () => {
+  const { reconciler } = harness(async (model) =>
+    model === "waiting"
+      ? {
+          kind: "wait",
+          reason: "unreachable",
+          step: { kind: "wait", model, reason: "unreachable", detail: "TF Serving is unreachable" },
+        }
+      : converged,
+  );
+  assert.equal(await reconciler.runOnce(["a", "b"]), true);
+  assert.equal(await reconciler.runOnce(["a", "waiting"]), false);
+  assert.equal(reconciler.outcomes.get("waiting"), "waiting");
+});
+
+test("a pass that throws is logged and retried with backoff", async () => {
+  let calls = 0;
+  const { reconciler, lines } = harness(async () => {
+    if (++calls === 1) throw new Error("models.config unreadable");
+    return converged;
+  });
+  reconciler.enqueue("m");
+  await waitFor("retried", () => reconciler.outcomes.get("m") === "converged");
+  assert.ok(lines.some((l) => l.includes("models.config unreadable")));
+  await reconciler.stop();
+});
