@@ -4,7 +4,7 @@
 
 import { messageType } from "../proto/registry.js";
 import { decodeTensor, type TensorProtoObject } from "../tensor/codec.js";
-import { isInt64, isUint64, member, parseRequestJson, type JsonNode } from "./rest-json-parse.js";
+import { isInt64, isUint64, member, parseRequestEnvelope, type JsonNode } from "./rest-json-parse.js";
 import { jsonValueToString, PrettyWriter, writeDecimal } from "./rest-json-write.js";
 import { isBase64Object } from "./rest-predict-json.js";
 import { modelSpecOf, type RestRoute } from "./rest-routes.js";
@@ -90,13 +90,7 @@ function exampleBytes(node: JsonNode): Buffer {
 
 /** FillClassifyRegressRequestFromJson: the signature name and the serialized examples (context merged in). */
 function examplesFromJson(body: string): { signatureName: string; examples: Buffer[] } {
-  const doc = parseRequestJson(body);
-  const formatError = (text: string): ServingError =>
-    invalid(`JSON Value: ${jsonValueToString(doc)} ${text}`);
-  if (doc.kind !== "object") throw formatError("Is not object");
-  const signature = member(doc, "signature_name");
-  if (signature && signature.kind !== "string")
-    throw formatError("not formatted correctly. 'signature_name' key must be a string value.");
+  const { doc, signatureName, formatError } = parseRequestEnvelope(body);
   const context = member(doc, "context");
   const contextBytes = context ? exampleBytes(context) : undefined;
   const examples = member(doc, "examples");
@@ -105,7 +99,7 @@ function examplesFromJson(body: string): { signatureName: string; examples: Buff
   if (examples.kind !== "array") throw formatError("Expecting 'examples' value to be an list/array");
   if (examples.items.length === 0) throw formatError("'examples' value is an empty array");
   return {
-    signatureName: signature?.kind === "string" ? signature.value : "",
+    signatureName,
     // Serialized protobufs concatenate as a merge: the example's features override the context's.
     examples: examples.items.map((item) => {
       const bytes = exampleBytes(item);

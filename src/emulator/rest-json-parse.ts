@@ -2,6 +2,7 @@
 // number: whether it was written as an integer and which integer types hold it. TF's conversion rules depend on
 // that ("2.0" is not an int32, "16777217" is not a lossless float), which JSON.parse would erase.
 
+import { jsonValueToString } from "./rest-json-write.js";
 import { ServingError } from "./serving-api.js";
 
 export type JsonNode =
@@ -217,4 +218,24 @@ class Parser {
       } else throw new ParseFailure("Missing a comma or '}' after an object member.", this.pos);
     }
   }
+}
+
+export interface RequestEnvelope {
+  doc: Extract<JsonNode, { kind: "object" }>;
+  /** "" when absent (the signature then defaults to serving_default). */
+  signatureName: string;
+  /** INVALID_ARGUMENT `JSON Value: <whole body> <text>`, TF's wording for a badly shaped request. */
+  formatError(text: string): ServingError;
+}
+
+/** The start shared by TF's Fill*RequestFromJson: parse, require an object, read an optional string signature_name. */
+export function parseRequestEnvelope(body: string): RequestEnvelope {
+  const doc = parseRequestJson(body);
+  const formatError = (text: string): ServingError =>
+    new ServingError("INVALID_ARGUMENT", `JSON Value: ${jsonValueToString(doc)} ${text}`);
+  if (doc.kind !== "object") throw formatError("Is not object");
+  const signature = member(doc, "signature_name");
+  if (signature && signature.kind !== "string")
+    throw formatError("not formatted correctly. 'signature_name' key must be a string value.");
+  return { doc, signatureName: signature?.kind === "string" ? signature.value : "", formatError };
 }

@@ -10,7 +10,7 @@ import {
   isUint,
   isUint64,
   member,
-  parseRequestJson,
+  parseRequestEnvelope,
   type JsonNode,
 } from "./rest-json-parse.js";
 import { jsonValueToString, PrettyWriter, writeDecimal } from "./rest-json-write.js";
@@ -316,14 +316,7 @@ export function predictRequestFromJson(
   body: string,
   inputInfo: (signatureName: string) => Record<string, TensorInfoPlain>,
 ): JsonPredictRequest {
-  const doc = parseRequestJson(body);
-  const formatError = (text: string): ServingError =>
-    invalid(`JSON Value: ${jsonValueToString(doc)} ${text}`);
-  if (doc.kind !== "object") throw formatError("Is not object");
-  const signature = member(doc, "signature_name");
-  if (signature && signature.kind !== "string")
-    throw formatError("not formatted correctly. 'signature_name' key must be a string value.");
-  const signatureName = signature?.kind === "string" ? signature.value : "";
+  const { doc, signatureName, formatError } = parseRequestEnvelope(body);
   const infoMap = inputInfo(signatureName);
   if (Object.keys(infoMap).length === 0)
     throw invalid(`Failed to get input map for signature: ${signatureName || "DEFAULT"}`);
