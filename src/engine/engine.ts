@@ -14,7 +14,7 @@ import { loadModelServerConfig } from "../modelconfig/load.js";
 import { openLocalState, type LocalState } from "../state/local-store.js";
 import { readTlsFiles, TfServingGrpcClient } from "../tfserving/grpc-client.js";
 import { RestClient } from "../tfserving/rest-client.js";
-import type { EngineLogger } from "./logger.js";
+import type { EngineLogger, StepEvent } from "./logger.js";
 import { modelPass, type PassDeps } from "./model-pass.js";
 import { findModel, modelNames } from "./observe.js";
 import { Reconciler } from "./reconciler.js";
@@ -24,19 +24,22 @@ export interface EngineOptions {
   now?: () => number;
   /** GetModelStatus polling while awaiting AVAILABLE (ms, default 50). */
   pollMs?: number;
+  /** Shown to whoever waits for a lock this process holds (default "tfs-rollout daemon"). */
+  command?: string;
 }
 
 export class Engine {
   private watcher: VersionWatcher | undefined;
   private readonly abort = new AbortController();
   private readonly scanners = new Map<string, AdmissionScanner>();
+  private readonly stepListeners = new Set<(event: StepEvent) => void>();
   readonly reconciler: Reconciler;
 
   private constructor(
     private config: DaemonConfig,
     readonly models: string[],
-    private readonly state: LocalState,
-    private readonly grpc: TfServingGrpcClient,
+    readonly state: LocalState,
+    readonly grpc: TfServingGrpcClient,
     private readonly log: EngineLogger,
     options: EngineOptions,
   ) {
@@ -58,6 +61,15 @@ export class Engine {
       log,
       settings: (model) => this.settings(model),
       planOptions: (model) => this.planOptions(model),
+      onStep: (event) => {
+        for (const listener of this.stepListeners) {
+          try {
+            listener(event);
+          } catch (error) {
+            log.warn({ model: event.step.model, reason: String(error) }, "a step listener failed");
+          }
+        }
+      },
       onScan: (model, scan) => {
         if (this.watcher === undefined) return;
         void this.watcher.setPending(model, scan.pendingPaths);
@@ -82,7 +94,10 @@ export class Engine {
           `model ${model} is not in ${config.model_config_file}; it waits until it is added`,
         );
     }
-    const state = await openLocalState(config.state_dir, { command: "tfs-rollout daemon", log });
+    const state = await openLocalState(config.state_dir, {
+      command: options.command ?? "tfs-rollout daemon",
+      log,
+    });
     const tf = config.tf_serving;
     const grpc = new TfServingGrpcClient({
       address: tf.grpc_address,
@@ -104,6 +119,17 @@ export class Engine {
         : {}),
     });
     return new Engine(config, models, state, grpc, log, options);
+  }
+
+  /** The daemon config in force (replaced on SIGHUP). */
+  get daemonConfig(): DaemonConfig {
+    return this.config;
+  }
+
+  /** Subscribes to every applied step (after it is journaled and logged); returns the unsubscribe function. */
+  onStep(listener: (event: StepEvent) => void): () => void {
+    this.stepListeners.add(listener);
+    return () => this.stepListeners.delete(listener);
   }
 
   /** `--once`: one reconcile pass over every model. True when every model converged. */

@@ -17,7 +17,7 @@ import type { StateBackend } from "../state/store.js";
 import { journalBegin, journalEnd, loadControllerState, mirrorVerdicts } from "./controller-state.js";
 import { executeStep, type ExecutorDeps, type StepResult } from "./executor.js";
 import { pendingIntents } from "./intents.js";
-import { logStep, type EngineLogger } from "./logger.js";
+import { logStep, type EngineLogger, type StepEvent } from "./logger.js";
 import {
   desiredState,
   diskVersions,
@@ -36,6 +36,8 @@ export interface PassDeps extends ExecutorDeps {
   planOptions(model: string): PlanOptions;
   /** Called after every admission scan (the watcher follows pending directories). */
   onScan?(model: string, scan: ModelScan): void;
+  /** Called after every applied step with the event just logged (metrics, webhooks, systemd STATUS subscribe). */
+  onStep?(event: StepEvent): void;
 }
 
 export type PassResult =
@@ -93,12 +95,14 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
       if (error instanceof StepInterrupted) {
         // Closed without folding: the record stays as it was and plan() decides again once TF Serving answers.
         await journalEnd(deps.state.journal, id, step, { ok: false, reason: error.message }, record);
-        logStep(deps.log, {
+        const event: StepEvent = {
           step,
           outcome: "interrupted",
           durationMs: deps.now() - started,
           reason: error.message,
-        });
+        };
+        logStep(deps.log, event);
+        deps.onStep?.(event);
         return { kind: "interrupted", step, reason: error.message };
       }
       applied = { outcome: { ok: false, reason: errorText(error) } };
@@ -122,13 +126,15 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
           "could not mirror verdicts into the verdict store",
         ),
     );
-    logStep(deps.log, {
+    const event: StepEvent = {
       step,
       outcome: outcome.ok ? "ok" : "failed",
       durationMs: deps.now() - started,
       reason: outcome.reason,
       ...(applied.details ? { details: applied.details } : {}),
-    });
+    };
+    logStep(deps.log, event);
+    deps.onStep?.(event);
     return { kind: "stepped", step, ok: outcome.ok, reason: outcome.reason };
   });
 }

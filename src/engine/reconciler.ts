@@ -160,6 +160,11 @@ export class Reconciler {
     return "waiting";
   }
 
+  /** What each waiting model waits for now (systemd STATUS, readiness, `status`). */
+  waits(): ReadonlyMap<string, string> {
+    return this.lastWait;
+  }
+
   private reportWait(model: string, what: string | undefined): void {
     const before = this.lastWait.get(model);
     if (what === before) return;
