@@ -32,8 +32,24 @@ export async function loadModelServerConfig(
   return { path: absolute, text, message };
 }
 
+/**
+ * The last few parses, by exact text: the daemon re-reads models.config on every pass of every model, and with a
+ * thousand models re-parsing unchanged bytes dominated its CPU. Callers get a deep copy, so nothing they do to the
+ * message can reach the cache.
+ */
+const recentParses: { text: string; fileName: string; message: ModelServerConfigObject }[] = [];
+const RECENT_PARSES = 4;
+
 /** Decodes and parses exactly these bytes, as TF Serving would read them from the file. */
 export function parseModelServerConfigBytes(
+  bytes: Uint8Array,
+  fileName: string,
+): { text: string; message: ModelServerConfigObject } {
+  const { text, message } = parseUncached(bytes, fileName);
+  return { text, message: structuredClone(message) };
+}
+
+function parseUncached(
   bytes: Uint8Array,
   fileName: string,
 ): { text: string; message: ModelServerConfigObject } {
@@ -48,8 +64,16 @@ export function parseModelServerConfigBytes(
       cause: error,
     });
   }
-  const message = parseTextFormat(text, messageType("tensorflow.serving.ModelServerConfig"), fileName);
-  return { text, message: message as ModelServerConfigObject };
+  const hit = recentParses.find((p) => p.text === text && p.fileName === fileName);
+  if (hit !== undefined) return { text, message: hit.message };
+  const message = parseTextFormat(
+    text,
+    messageType("tensorflow.serving.ModelServerConfig"),
+    fileName,
+  ) as ModelServerConfigObject;
+  recentParses.unshift({ text, fileName, message });
+  recentParses.length = Math.min(recentParses.length, RECENT_PARSES);
+  return { text, message };
 }
 
 function readError(displayName: string, absolute: string, error: NodeJS.ErrnoException): RolloutError {
