@@ -11,9 +11,11 @@ import { parseModelServerConfigBytes } from "../src/modelconfig/load.js";
 import { messageType } from "../src/proto/registry.js";
 import { printTextFormat } from "../src/textformat/print.js";
 import { localBasePathProbe, validateModelServerConfig, validateRules } from "../src/modelconfig/validate.js";
+import { parseTextFormat } from "../src/textformat/parse.js";
+import { QUICK, recordResult } from "./lib.js";
 
 const MODELS = 1000;
-const RUNS = 20;
+const RUNS = QUICK ? 3 : 20;
 
 function generate(root: string): string {
   const models: string[] = [];
@@ -45,7 +47,9 @@ function generate(root: string): string {
   return `# generated: ${MODELS} models\nmodel_config_list {\n${models.join("")}}\n`;
 }
 
-async function time(run: () => unknown): Promise<string> {
+const medians: Record<string, number> = {};
+
+async function time(name: string, run: () => unknown): Promise<string> {
   const samples: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     const start = performance.now();
@@ -53,6 +57,7 @@ async function time(run: () => unknown): Promise<string> {
     samples.push(performance.now() - start);
   }
   samples.sort((a, b) => a - b);
+  medians[name] = Math.round(samples[Math.floor(RUNS / 2)]! * 100) / 100;
   const ms = (v: number) => v.toFixed(2).padStart(8);
   return `median ${ms(samples[Math.floor(RUNS / 2)]!)} ms   min ${ms(samples[0]!)}   max ${ms(samples[RUNS - 1]!)}`;
 }
@@ -70,7 +75,11 @@ try {
     });
   const edited = edit();
   const rows: [string, () => unknown][] = [
-    ["parse", () => parseModelServerConfigBytes(bytes, target)],
+    ["parse", () => parseTextFormat(text, messageType("tensorflow.serving.ModelServerConfig"), target)],
+    [
+      "re-read unchanged bytes (last parse reused, deep copy)",
+      () => parseModelServerConfigBytes(bytes, target),
+    ],
     ["print", () => printTextFormat(message, messageType("tensorflow.serving.ModelServerConfig"))],
     ["edit one model (policy + labels)", edit],
     [
@@ -97,7 +106,8 @@ try {
   console.log(
     `models.config with ${MODELS} models, ${(bytes.length / 1024).toFixed(0)} KiB; ${RUNS} runs each`,
   );
-  for (const [name, run] of rows) console.log(`${name.padEnd(48)} ${await time(run)}`);
+  for (const [name, run] of rows) console.log(`${name.padEnd(56)} ${await time(name, run)}`);
+  recordResult("config", { models: MODELS, bytes: bytes.length, runs: RUNS, median_ms: medians });
 } finally {
   rmSync(root, { recursive: true, force: true });
 }

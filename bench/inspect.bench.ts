@@ -10,10 +10,12 @@ import { readSavedModel } from "../src/savedmodel/reader.js";
 import { writeSavedModel } from "../src/savedmodel/writer.js";
 import { readWarmupFile, WARMUP_FILE } from "../src/warmup/reader.js";
 import { writeWarmupFile } from "../src/warmup/writer.js";
+import { recordResult } from "./lib.js";
 
-const GRAPH_DEF_BYTES = 200 * 1024 * 1024;
+const QUICK = process.argv.includes("--quick");
+const GRAPH_DEF_BYTES = (QUICK ? 20 : 200) * 1024 * 1024;
 const WARMUP_RECORDS = 1000;
-const RUNS = 5;
+const RUNS = QUICK ? 2 : 5;
 
 function median(values: number[]): number {
   const sorted = [...values].sort((a, b) => a - b);
@@ -88,7 +90,14 @@ function measure(dir: string): void {
   console.log(`inspect benchmark (${RUNS} runs each, node ${process.version})`);
   console.log("| input | size | median ms | min ms | max ms |");
   console.log("|---|---|---|---|---|");
-  console.log(row("saved_model.pb (200 MB graph_def)", pbBytes, savedModel));
+  console.log(row(`saved_model.pb (${mb(GRAPH_DEF_BYTES)} MB graph_def)`, pbBytes, savedModel));
+  recordResult("inspect", {
+    saved_model_pb_bytes: pbBytes,
+    saved_model_median_ms: Math.round(savedModel.median * 100) / 100,
+    warmup_records: WARMUP_RECORDS,
+    warmup_median_ms: Math.round(warmup.median * 100) / 100,
+    peak_rss: peakRss(),
+  });
   console.log(row(`warmup, ${WARMUP_RECORDS} predict records`, warmupBytes, warmup));
   console.log(
     `peak RSS of the inspecting process: ${peakRss()} (current ${mb(process.memoryUsage().rss)} MB)`,
@@ -103,7 +112,7 @@ if (process.argv[2] === "--measure") {
     generate(dir);
     const child = spawnSync(
       process.execPath,
-      [...process.execArgv, fileURLToPath(import.meta.url), "--measure", dir],
+      [...process.execArgv, fileURLToPath(import.meta.url), "--measure", dir, ...(QUICK ? ["--quick"] : [])],
       { stdio: "inherit" },
     );
     if (child.status !== 0) process.exitCode = 1;

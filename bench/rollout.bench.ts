@@ -5,6 +5,7 @@ import { renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { writeSavedModel } from "../src/savedmodel/writer.js";
+import { QUICK, recordResult } from "./lib.js";
 import { HALF_PLUS_TWO, waitFor } from "../test/helpers/emulator-harness.js";
 import {
   configState,
@@ -14,8 +15,9 @@ import {
   startWorld,
 } from "../test/helpers/rollout-world.js";
 
-const RUNS = Number(process.argv[2] ?? 5);
-const QUIET = process.argv[3] ?? "100ms";
+const args = process.argv.slice(2).filter((a) => a !== "--quick");
+const RUNS = QUICK ? 1 : Number(args[0] ?? 5);
+const QUIET = args[1] ?? "100ms";
 
 async function once(): Promise<number> {
   const world = await startWorld();
@@ -47,3 +49,4 @@ console.log(
   `rename → stable (quiet window ${QUIET}, load delay 0): median ${median.toFixed(0)} ms over ${RUNS} runs ` +
     `[${times.map((t) => t.toFixed(0)).join(", ")}]`,
 );
+recordResult("rollout", { runs: RUNS, quiet_window: QUIET, load_delay_ms: 0, median_ms: Math.round(median) });
