@@ -375,3 +375,18 @@ test("a missing locks directory is a clear error, not a hang", async () => {
     },
   );
 });
+
+test("an unreadable lock file from before the last boot (torn by a power loss) is broken, with a warning", async () => {
+  const paths = await stateDir();
+  const file = paths.lockFile("config");
+  await writeFile(file, "");
+  const longAgo = new Date("2001-01-01T00:00:00Z");
+  await utimes(file, longAgo, longAgo);
+  const log = recordingLog();
+  const locks = new FileLocks(paths, { pollMs: 5, log });
+  assert.equal(await locks.withConfigLock(async () => "ran", { timeoutMs: 2000 }), "ran");
+  assert.ok(
+    log.warnings.some((w) => /before the host's last boot/.test(w)),
+    log.warnings.join("\n"),
+  );
+});

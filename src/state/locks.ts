@@ -2,9 +2,11 @@
  * Cross-process locks as files in `<state>/locks/`: the daemon and every CLI process exclude each other per model
  * (`model.<escaped name>.lock`) and around every models.config write and reload (`config.lock`).
  *
- * A lock file is written whole and fsynced under a temporary name, then hard-linked to its final name: link() fails
- * with EEXIST when the lock is held (the O_EXCL guarantee) and, unlike open(O_EXCL), never shows a half-written
- * holder. The file names the holder: pid, hostname, command, since, plus boot id and process start time so a lock
+ * A lock file is written whole under a temporary name, then hard-linked to its final name: link() fails with EEXIST
+ * when the lock is held (the O_EXCL guarantee) and, unlike open(O_EXCL), never shows a half-written holder to another
+ * process. It is not fsynced (a lock is taken for every step: the fsyncs dominated a step's cost): only a power loss
+ * can leave a lock file empty or torn, and such an unreadable file older than the current boot is broken like a
+ * stale one; an unreadable file written since boot is someone's hand edit and is never guessed at. The file names the holder: pid, hostname, command, since, plus boot id and process start time so a lock
  * whose process is gone (dead pid, pid reused, host rebooted) is recognised as stale and broken, with a warning.
  * A live holder's lock is never broken: the waiter times out with an error naming it. A holder on another host
  * cannot be checked and is never broken either.
@@ -20,7 +22,7 @@ import { performance } from "node:perf_hooks";
 import { setTimeout as sleep } from "node:timers/promises";
 import { RolloutError } from "../errors.js";
 import { escapeModelName, stateDirError, type StatePaths } from "./paths.js";
-import { currentIdentity, liveness, type ProcessIdentity } from "./process-identity.js";
+import { bootTimeMs, currentIdentity, liveness, type ProcessIdentity } from "./process-identity.js";
 import { silentLogger, type StateLogger } from "./state-logger.js";
 import type { LockOptions, Locks } from "./store.js";
 
@@ -142,6 +144,7 @@ export class FileLocks implements Locks {
       if (await tryCreate(path, holder).catch(locksDirError(path))) return holder;
       const current = await readHolder(path);
       if (current === undefined) continue; // released between our attempt and the read
+      if (current === "unreadable" && (await this.#breakTornBeforeBoot(name))) continue;
       if (current !== "unreadable") {
         const state = liveness(current);
         if (state.alive === false) {
@@ -182,6 +185,40 @@ export class FileLocks implements Locks {
           `broke stale lock ${name} of ${describe(stale)}: ${why}`,
         );
       }
+      return true;
+    } finally {
+      await unlinkIfToken(breakerPath, breaker.token);
+    }
+  }
+
+  /** An unreadable lock file last written before this boot was torn by a power loss: true when it is gone. */
+  async #breakTornBeforeBoot(name: string): Promise<boolean> {
+    const path = this.#paths.lockFile(name);
+    const boot = bootTimeMs();
+    const before = await stat(path).catch(() => undefined);
+    if (boot === undefined || before === undefined || before.mtimeMs >= boot) return false;
+    const breakerPath = this.#paths.lockFile(`${name}.break`);
+    const breaker: LockHolder = {
+      ...currentIdentity(),
+      command: this.#command,
+      since: this.#now().toISOString(),
+      token: randomBytes(12).toString("hex"),
+    };
+    if (!(await tryCreate(breakerPath, breaker))) return false;
+    try {
+      const again = await stat(path).catch(() => undefined);
+      if (again === undefined) return true;
+      if (
+        again.ino !== before.ino ||
+        again.mtimeMs !== before.mtimeMs ||
+        (await readHolder(path)) !== "unreadable"
+      )
+        return false;
+      await unlink(path);
+      this.#log.warn(
+        { lock: path },
+        `broke unreadable lock ${name}: written before the host's last boot (torn by a power loss)`,
+      );
       return true;
     } finally {
       await unlinkIfToken(breakerPath, breaker.token);
@@ -255,7 +292,6 @@ async function tryCreate(path: string, holder: LockHolder): Promise<boolean> {
   const handle = await open(temp, "wx", 0o600);
   try {
     await handle.writeFile(`${JSON.stringify(holder)}\n`);
-    await handle.sync();
   } finally {
     await handle.close();
   }

@@ -47,6 +47,21 @@ export function liveness(owner: ProcessIdentity, here: ProcessIdentity = current
   return { alive: true };
 }
 
+let bootTime: number | null | undefined;
+
+/** When the host booted (epoch ms, from /proc/stat `btime`), or undefined off Linux. */
+export function bootTimeMs(): number | undefined {
+  if (bootTime === undefined) {
+    try {
+      const line = readFileSync("/proc/stat", "utf8").match(/^btime (\d+)$/m);
+      bootTime = line ? Number(line[1]) * 1000 : null;
+    } catch {
+      bootTime = null;
+    }
+  }
+  return bootTime ?? undefined;
+}
+
 function readBootId(): string | undefined {
   try {
     return readFileSync("/proc/sys/kernel/random/boot_id", "utf8").trim() || undefined;
