@@ -2,7 +2,9 @@ import assert from "node:assert/strict";
 import { mkdirSync, renameSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
-import { selectCandidate } from "../src/admission/candidates.js";
+import { plan } from "../src/controller/plan.js";
+import { DEFAULT_PLAN_OPTIONS, type ObservedState } from "../src/controller/types.js";
+import { desiredState, diskVersions } from "../src/engine/observe.js";
 import { admissionRules } from "../src/admission/quiet-window.js";
 import { AdmissionScanner } from "../src/admission/scanner.js";
 import { VALID_INDEX, tempDir, writeCompleteVersion, writeSavedModelPb } from "./helpers/version-dir.js";
@@ -120,7 +122,7 @@ test("forget() lets an operator retry re-judge an overdue version", async (t) =>
   assert.equal((await scanner.scan("m", base, 30)).versions[0]!.admission, "complete");
 });
 
-test("scan + selectCandidate: the newest admitted version is the candidate, older admitted ones skipped", async (t) => {
+test("scan → plan: a newer version still copying holds admission; once settled the newest is the candidate", async (t) => {
   const base = tempDir(t);
   const scanner = new AdmissionScanner({ rules: admissionRules({ quietWindowMs: 0 }) });
   for (const v of ["1", "2", "3"]) writeCompleteVersion(join(base, v));
@@ -128,11 +130,38 @@ test("scan + selectCandidate: the newest admitted version is the candidate, olde
   rmSync(join(base, "3", "variables", "variables.index"));
   const scan = await scanner.scan("m", base, 0, { settled: new Set(["1"]) });
   assert.deepEqual(admissionOf(scan), { "1": "unchecked", "2": "complete", "3": "pending", "4": "pending" });
-  const selection = selectCandidate({
-    versions: scan.versions,
-    verdicts: { "1": "promoted" },
-    stableVersion: "1",
-  });
-  assert.equal(selection.candidate, "2");
-  assert.deepEqual(selection.waiting, ["3", "4"]);
+  const record = {
+    verdicts: { "1": { verdict: "promoted" as const, reason: "", at: 0, by: "daemon" } },
+    progress: {},
+    lastWritten: { specific: ["1"], labels: { stable: "1" } },
+    verified: { version: "1", at: 0 },
+  };
+  const observed: ObservedState = {
+    config: {
+      basePath: base,
+      platform: "tensorflow",
+      policy: { kind: "specific", versions: ["1"] },
+      labels: { stable: "1" },
+    },
+    status: {
+      kind: "reachable",
+      versions: [{ version: "1", state: "AVAILABLE", error_code: "OK", error_message: "" }],
+    },
+    now: 0,
+  };
+  const held = plan(
+    desiredState("m", record, diskVersions(scan), [], undefined),
+    observed,
+    DEFAULT_PLAN_OPTIONS,
+  );
+  assert.equal(held.steps[0]?.kind === "wait" && held.steps[0].reason, "admission-pending", held.reason);
+  rmSync(join(base, "4"), { recursive: true });
+  writeCompleteVersion(join(base, "3"));
+  const settled = await scanner.scan("m", base, 10, { settled: new Set(["1"]) });
+  const admitted = plan(
+    desiredState("m", record, diskVersions(settled), [], undefined),
+    observed,
+    DEFAULT_PLAN_OPTIONS,
+  );
+  assert.deepEqual(admitted.steps, [{ kind: "admit", model: "m", candidate: "3", skipped: ["2"] }]);
 });

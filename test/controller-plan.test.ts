@@ -610,3 +610,55 @@ test("execute refuses steps TF Serving would reject (sanity check of the simulat
     /not AVAILABLE/,
   );
 });
+
+test("a version TF Serving loaded on its own under latest before adoption landed is a fresh candidate", () => {
+  // Adoption pinned specific [1] while TF Serving, still under `latest`, was loading 2 by itself.
+  const { d, w } = managed(["1"], "1", ["1", "2"]);
+  d.verdicts = {};
+  d.verified = { version: "1", at: T0 - 1 };
+  w.tf.set("2", status("2", "AVAILABLE"));
+  const admitted = only(d, observe(w));
+  assert.deepEqual(admitted, { kind: "admit", model: "m", candidate: "2", skipped: [] });
+  const candidate = applyOutcome(d, admitted, { ok: true, reason: "" }, T0).desired;
+  // TF Serving still holds the old, no longer aspired 2: asking for it now would be parked; wait for its unload.
+  for (const state of ["AVAILABLE", "UNLOADING"] as const) {
+    w.tf.set("2", status("2", state));
+    const held = only(candidate, observe(w));
+    assert.equal(held.kind === "wait" && held.reason, "unloading", state);
+  }
+  w.tf.set("2", status("2", "END"));
+  const load = only(candidate, observe(w));
+  assert.equal(load.kind, "load");
+  w.config = { ...w.config, policy: { kind: "specific", versions: ["1", "2"] } };
+  const loaded = applyOutcome(candidate, load, { ok: true, reason: "" }, T0 + 10).desired;
+  // Right after the reload GetModelStatus still shows the old END (OK): not a failed load, wait for START.
+  const stale = only(loaded, observe(w));
+  assert.equal(stale.kind === "wait" && stale.reason, "unloading", "was await-available, which failed it");
+  w.tf.set("2", status("2", "START"));
+  assert.equal(only(loaded, observe(w)).kind, "await-available");
+  // The rest of the rollout is the normal one: gated, promoted, verified.
+  w.tf.set("2", status("2", "LOADING"));
+  const rest = run(loaded, w);
+  assert.deepEqual(kinds(rest.steps), ["await-available", "gate", "promote", "verify"]);
+  assert.equal(rest.desired.verdicts["2"]?.verdict, "promoted");
+  // The load deadline still bounds a stale END that never turns into a new load.
+  w.now = T0 + 10 + OPTS.loadTimeoutMs;
+  w.tf.set("2", status("2", "END"));
+  w.config = { ...w.config, labels: { stable: "1" } };
+  const late = only(loaded, observe(w));
+  assert.equal(late.kind, "mark-failed");
+});
+
+test("a candidate admitted before a restart and re-checked as pending waits; overdue or gone is incomplete", () => {
+  const { d, w } = managed(["1"], "1", ["1", "2"]);
+  d.verdicts["2"] = { verdict: "candidate", reason: "newest complete version", at: T0, by: "daemon" };
+  w.disk = [...complete("1"), { version: "2", dirName: "2", admission: "pending" }];
+  const rechecked = only({ ...d, disk: w.disk }, observe(w));
+  assert.equal(rechecked.kind === "wait" && rechecked.reason, "admission-pending");
+  w.disk = [...complete("1"), { version: "2", dirName: "2", admission: "overdue" }];
+  const overdue = only({ ...d, disk: w.disk }, observe(w));
+  assert.equal(overdue.kind === "record-verdict" && overdue.verdict, "incomplete");
+  w.disk = complete("1");
+  const gone = only({ ...d, disk: w.disk }, observe(w));
+  assert.equal(gone.kind === "record-verdict" && gone.verdict, "incomplete");
+});

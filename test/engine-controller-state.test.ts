@@ -6,6 +6,7 @@ import {
   journalEnd,
   loadControllerState,
   mirrorVerdicts,
+  repairVerdictMirror,
 } from "../src/engine/controller-state.js";
 import { openLocalState } from "../src/state/local-store.js";
 import { tempDir } from "./helpers/version-dir.js";
@@ -75,4 +76,24 @@ test("verdicts are mirrored into the verdict store; actors it does not know are 
     {},
   );
   assert.equal(await state.verdicts.get("m", "3"), undefined);
+});
+
+test("a verdict store left behind by a crash between journal and mirror is repaired from the record", async (t) => {
+  const state = await openLocalState(tempDir(t, "engine-state-"));
+  const candidate = { verdict: "candidate" as const, reason: "newest", at: 1_000, by: "daemon" };
+  const promoted = { verdict: "promoted" as const, reason: "stable resolves to 2", at: 2_000, by: "daemon" };
+  await mirrorVerdicts(state.verdicts, "m", {}, { "2": candidate });
+  await state.verdicts.put({ ...(await state.verdicts.get("m", "2"))!, gate: { passed: true } });
+  // The daemon journaled "promoted" and died before mirroring it: the store still says candidate.
+  await repairVerdictMirror(state.verdicts, "m", { verdicts: { "2": promoted }, progress: {} });
+  const repaired = await state.verdicts.get("m", "2");
+  assert.equal(repaired?.verdict, "promoted");
+  assert.deepEqual(repaired?.gate, { passed: true }, "the gate report is kept");
+  // Once per process and model: later passes leave the store to the per-step mirror.
+  await state.verdicts.put({ ...repaired!, verdict: "candidate" });
+  await repairVerdictMirror(state.verdicts, "m", { verdicts: { "2": promoted }, progress: {} });
+  assert.equal((await state.verdicts.get("m", "2"))?.verdict, "candidate");
+  // ... which compares with the store itself, so it repairs it too, even when the record did not change.
+  await mirrorVerdicts(state.verdicts, "m", { "2": promoted }, { "2": promoted });
+  assert.equal((await state.verdicts.get("m", "2"))?.verdict, "promoted");
 });

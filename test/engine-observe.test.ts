@@ -1,7 +1,13 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { GrpcCallError, GrpcUnreachableError } from "../src/tfserving/grpc-errors.js";
-import { diskVersions, observeStatus, observedModelConfig, settledVersions } from "../src/engine/observe.js";
+import {
+  admissionSettled,
+  diskVersions,
+  observeStatus,
+  observedModelConfig,
+  settledVersions,
+} from "../src/engine/observe.js";
 
 const failure = { grpcMessage: "x", address: "127.0.0.1:1", method: "ModelService/GetModelStatus" };
 
@@ -59,5 +65,27 @@ test("disk versions keep the child's own name; only non-candidate verdicts are s
       }),
     ],
     ["1"],
+  );
+});
+
+test("admissionSettled: final verdicts and versions at or below stable are settled, unless an operator names them", () => {
+  const record = {
+    verdicts: {
+      "9": { verdict: "rejected" as const, reason: "", at: 0, by: "daemon" },
+      "12": { verdict: "candidate" as const, reason: "", at: 0, by: "daemon" },
+    },
+    progress: {},
+    pin: { version: "3", by: "cli:ops", at: 0 },
+  };
+  const intents = [{ id: "i", by: "cli:ops", at: 0, kind: "rollback" as const, to: "4" }];
+  const settled = admissionSettled(record, "10", intents);
+  assert.deepEqual(
+    ["1", "3", "4", "9", "10", "11", "12"].filter((v) => settled.has(v)),
+    ["1", "9", "10"],
+  );
+  const noStable = admissionSettled(record, undefined, []);
+  assert.deepEqual(
+    ["1", "9", "12"].filter((v) => noStable.has(v)),
+    ["9"],
   );
 });

@@ -142,3 +142,101 @@ test("a pass that throws is logged and retried with backoff", async () => {
   assert.ok(lines.some((l) => l.includes("models.config unreadable")));
   await reconciler.stop();
 });
+
+test("setMaxParallel (SIGHUP): raising the bound starts queued models at once; lowering it holds new starts", async () => {
+  const release = gate();
+  const started: string[] = [];
+  let running = 0;
+  const { reconciler } = harness(async (model) => {
+    started.push(model);
+    running++;
+    await release.opened;
+    running--;
+    return converged;
+  }, 1);
+  for (const m of ["a", "b", "c"]) reconciler.enqueue(m);
+  await waitFor("one running", () => running === 1);
+  reconciler.setMaxParallel(3);
+  await waitFor("all three running", () => running === 3);
+  release.open();
+  await waitFor("all done", () => reconciler.outcomes.size === 3);
+
+  const second = gate();
+  let peak = 0;
+  const { reconciler: lowered } = harness(async () => {
+    running++;
+    peak = Math.max(peak, running);
+    await second.opened;
+    running--;
+    return converged;
+  }, 4);
+  lowered.setMaxParallel(1);
+  for (const m of ["a", "b", "c"]) lowered.enqueue(m);
+  await waitFor("one running", () => running === 1);
+  second.open();
+  await waitFor("all done", () => lowered.outcomes.size === 3);
+  assert.equal(peak, 1);
+  await reconciler.stop();
+  await lowered.stop();
+});
+
+test("forget: a model no longer managed loses its queued run, retry timer and reported wait", async () => {
+  const runs: string[] = [];
+  let retryAt = 0;
+  const { reconciler } = harness(async (model) => {
+    runs.push(model);
+    if (model !== "m") return converged;
+    retryAt = Date.now() + 50;
+    return {
+      kind: "wait",
+      step: { kind: "wait", model, reason: "not-in-config", detail: "gone", until: retryAt },
+      reason: "gone",
+    };
+  });
+  reconciler.enqueue("m");
+  await waitFor("waiting reported", () => reconciler.waits().has("m"));
+  reconciler.forget("m");
+  assert.equal(reconciler.waits().has("m"), false);
+  assert.equal(reconciler.outcomes.has("m"), false);
+  const seen = runs.length;
+  // Its retry timer (50 ms) was cleared: an enqueue of another model runs, "m" does not come back.
+  reconciler.enqueue("other");
+  await waitFor("other ran", () => runs.includes("other"));
+  await waitFor("well past m's retry time", () => Date.now() > retryAt + 200);
+  await reconciler.idle();
+  assert.equal(runs.filter((m) => m === "m").length, seen);
+  await reconciler.stop();
+});
+
+test("runOnce waits out a short quiet window (a fresh process has never seen the directory), a few times at most", async () => {
+  const pending = (recheckInMs: number): PassResult => ({
+    kind: "wait",
+    step: { kind: "wait", model: "m", reason: "admission-pending", detail: "3 still being copied" },
+    reason: "waiting",
+    recheckInMs,
+  });
+  let calls = 0;
+  const quiet = harness(async () => (++calls <= 2 ? pending(20) : converged));
+  assert.equal(await quiet.reconciler.runOnce(["m"]), true);
+  assert.equal(calls, 3);
+
+  let busy = 0;
+  const changing = harness(async () => {
+    busy++;
+    return pending(20);
+  });
+  assert.equal(
+    await changing.reconciler.runOnce(["m"]),
+    false,
+    "a tree that keeps changing is left for later",
+  );
+  assert.equal(busy, 4);
+
+  let long = 0;
+  const copying = harness(async () => {
+    long++;
+    return pending(10 * 60_000);
+  });
+  assert.equal(await copying.reconciler.runOnce(["m"]), false, "an incomplete copy is not waited for");
+  assert.equal(long, 1);
+});

@@ -8,14 +8,21 @@
  *   const scan = await scanner.scan(model, basePath, clock(), { settled: versionsWithAFinalVerdict });
  *   watcher.setPending(model, scan.pendingPaths);            // watch copies in progress until admitted
  *   if (scan.recheckInMs !== undefined) watcher.recheckAfter(model, scan.recheckInMs);
- *   selectCandidate({ versions: scan.versions, verdicts, stableVersion, retry })  // candidates.ts
- * and reports `scan.listing.duplicates`, `scan.listing.refused` and newly overdue versions.
+ * and reports `scan.listing.duplicates`, `scan.listing.refused` and newly overdue versions. The scan becomes the
+ * controller's disk list (engine/observe.ts `diskVersions`); which version is the candidate is decided by the
+ * controller's plan() (controller/plan-admission.ts), not here.
  */
 import { join } from "node:path";
 import { checkCompleteness, type IncompleteReason } from "./completeness.js";
-import type { AdmissionKind } from "./candidates.js";
 import { AdmissionTracker, type AdmissionRules } from "./quiet-window.js";
 import { compareVersions, listVersionDirs, type VersionListing } from "./version-dirs.js";
+
+/**
+ * Admission result of one version directory: only "complete" may be loaded; "pending" is still being copied (or
+ * waits for its marker file); "overdue" never completed before the deadline; "duplicate" (`5` beside `005`) and
+ * "refused" (e.g. a symlink escaping base_path) are reported; "unchecked" versions are settled and not read again.
+ */
+export type AdmissionKind = "complete" | "pending" | "overdue" | "duplicate" | "refused" | "unchecked";
 
 export interface VersionAdmission {
   version: string;
@@ -44,7 +51,7 @@ export interface ModelScan {
 
 export interface ScanOptions {
   /** Versions whose fate is settled (a final verdict, or at/below stable): listed as `unchecked`, not read. */
-  settled?: ReadonlySet<string>;
+  settled?: { has(version: string): boolean };
 }
 
 export interface ScannerOptions {

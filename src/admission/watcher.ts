@@ -1,6 +1,6 @@
 /**
  * Change detection for version directories. It never decides anything: every signal becomes
- * `enqueue(model, reason)`, and the daemon's reconcile (scanner.ts + candidates.ts + plan) works out what changed.
+ * `enqueue(model, reason)`, and the daemon's reconcile (scanner.ts + the controller's plan) works out what changed.
  *
  * Signals:
  * - one chokidar watcher per model on its base_path, depth 0 (children only, never whole trees), ignoring names

@@ -31,7 +31,7 @@ export interface Ctx {
 
 export type Planner = (ctx: Ctx) => PlanResult | undefined;
 
-const CONFIG_STEPS = new Set<Step["kind"]>(["adopt", "load", "promote", "trim", "rollback-config"]);
+const CONFIG_STEPS = new Set<Step["kind"]>(["adopt", "load", "promote", "trim", "rollback-config", "canary"]);
 export const isConfigStep = (step: Step): step is ConfigStep => CONFIG_STEPS.has(step.kind);
 
 export function activePin(ctx: Ctx) {
@@ -57,6 +57,52 @@ export function safetyWait(ctx: Ctx, proposed: ModelPolicy, kind: Step["kind"]):
     ctx.model,
     "unsafe-config",
     `${kind} held back: ${violations.map((v) => v.message).join("; ")}`,
+  );
+}
+
+/**
+ * TF Serving still holds `version` (START, LOADING, AVAILABLE or UNLOADING) although the applied `specific` list
+ * does not name it: an incarnation it no longer aspires to, typically one it loaded by itself under `latest` just
+ * before adoption pinned `specific`. Asking for it now would be parked until it has unloaded (facts §4), and its
+ * states until then say nothing about the load we would ask for: wait until it has ended.
+ */
+export function heldUndesired(ctx: Ctx, version: Version): PlanResult | undefined {
+  const state = ctx.statuses.get(version)?.state;
+  if (state === undefined || state === "END" || ctx.current?.specific.includes(version) !== false)
+    return undefined;
+  return waitFor(
+    ctx.model,
+    "unloading",
+    `version ${version} is still ${state} in TF Serving although specific no longer names it; it is put back once it has unloaded`,
+  );
+}
+
+/**
+ * After our load of a version TF Serving had unloaded before (e.g. loaded under `latest`, then dropped by
+ * adoption), GetModelStatus keeps reporting that old END with OK until the manager starts the new load (it acts
+ * every 100 ms): not a failure of our load, so wait for START/LOADING (the load deadline still applies). A
+ * directory gone from disk is left to await-available, which fails it.
+ */
+export function staleUnload(ctx: Ctx, version: Version): PlanResult | undefined {
+  const status = ctx.statuses.get(version);
+  if (status?.state !== "END" || status.error_code !== "OK" || !ctx.disk.has(version)) return undefined;
+  return waitFor(
+    ctx.model,
+    "unloading",
+    `TF Serving still reports version ${version} as unloaded (END) from before; waiting for it to start loading it again`,
+  );
+}
+
+/**
+ * A candidate admitted before a restart is checked afresh by the new daemon's scanner, whose quiet window starts
+ * over: "pending" again means wait, not "incomplete" (only "overdue" or a vanished directory is).
+ */
+export function candidateRechecked(ctx: Ctx, why: string, version: Version): PlanResult | undefined {
+  if (why !== "candidate" || ctx.disk.get(version)?.admission !== "pending") return undefined;
+  return waitFor(
+    ctx.model,
+    "admission-pending",
+    `candidate ${version} is checked for completeness again before it is loaded`,
   );
 }
 

@@ -38,6 +38,7 @@ export function resumeInFlight(ctx: Ctx): PlanResult | undefined {
     step.kind === "await-available" ||
     step.kind === "gate" ||
     step.kind === "verify" ||
+    step.kind === "reclaim" ||
     step.kind === "wait"
   ) {
     return abandon(`${step.kind} is re-planned after a restart`);

@@ -45,8 +45,13 @@ export async function loadControllerState(journal: Journal, model: string): Prom
   };
 }
 
-export async function journalBegin(journal: Journal, id: string, step: Step): Promise<void> {
-  await journal.append({ id, model: step.model, step: toJson(step), phase: "begin", by: "daemon" });
+export async function journalBegin(
+  journal: Journal,
+  id: string,
+  step: Step,
+  by: Actor = "daemon",
+): Promise<void> {
+  await journal.append({ id, model: step.model, step: toJson(step), phase: "begin", by });
 }
 
 export async function journalEnd(
@@ -55,13 +60,14 @@ export async function journalEnd(
   step: Step,
   outcome: StepOutcome,
   record: ControllerRecord,
+  by: Actor = "daemon",
 ): Promise<void> {
   await journal.append({
     id,
     model: step.model,
     step: toJson(step),
     phase: outcome.ok ? "done" : "failed",
-    by: "daemon",
+    by,
     detail: toJson({ outcome, record }),
   });
 }
@@ -73,10 +79,16 @@ export async function mirrorVerdicts(
   before: Record<string, ControllerVerdict>,
   after: Record<string, ControllerVerdict>,
 ): Promise<void> {
+  const stored = new Map((await store.list(model)).map((r) => [r.version, r]));
   for (const [version, v] of Object.entries(after)) {
-    const old = before[version];
-    if (old !== undefined && old.verdict === v.verdict && old.at === v.at) continue;
+    // Compared with the store itself, not with `before`: a crash between the journal entry and this mirror is
+    // repaired by the next mirror instead of leaving the CLI's view stale for good.
+    const current = stored.get(version);
+    if (current !== undefined && current.verdict === v.verdict && current.at === new Date(v.at).toISOString())
+      continue;
     const by: Actor = isActor(v.by) ? v.by : "daemon";
+    // The gate report (written by the gate step, probe-steps.ts) outlives the verdict changes that follow it.
+    const gate = current?.gate;
     await store.put({
       model,
       version,
@@ -84,11 +96,30 @@ export async function mirrorVerdicts(
       reason: v.by === by ? v.reason : `${v.reason} (${v.by})`,
       at: new Date(v.at).toISOString(),
       by,
+      ...(gate === undefined ? {} : { gate }),
     });
   }
   for (const version of Object.keys(before)) {
     if (!(version in after)) await store.remove(model, version);
   }
+}
+
+const repaired = new WeakMap<VerdictStore, Set<string>>();
+
+/**
+ * Once per model and process (the first pass after a start): brings the verdict store in line with the journaled
+ * record, in case the previous daemon died between a journal entry and its mirror.
+ */
+export async function repairVerdictMirror(
+  store: VerdictStore,
+  model: string,
+  record: ControllerRecord,
+): Promise<void> {
+  const done = repaired.get(store) ?? new Set<string>();
+  repaired.set(store, done);
+  if (done.has(model)) return;
+  await mirrorVerdicts(store, model, {}, record.verdicts);
+  done.add(model);
 }
 
 /** Steps and records are plain JSON already; this drops `undefined` members the journal would refuse. */

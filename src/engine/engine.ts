@@ -1,8 +1,11 @@
 /**
  * Wires the rollout engine from a loaded DaemonConfig: the state backend (journal, verdicts, intents, locks), the
  * TF Serving clients, one admission scanner per model (each model may have its own admission rules), the
- * reconciler with its per-model pass, and, in daemon mode, the version watcher (chokidar + cron rescan) whose
- * signals only enqueue models. `tfs-rollout daemon` (commands/daemon.ts) drives it.
+ * reconciler with its per-model pass, and, in daemon mode, the watchers whose signals only enqueue models: the
+ * version watcher (chokidar on each base path + cron rescan), the CLI intents folders of the state directory, and
+ * models.config itself (a model added, removed or moved by TF Serving's operator re-targets the version watcher;
+ * without `models` every model in models.config is managed). SIGHUP (`applyConfig`) re-targets too, restarts the
+ * watchers when `watch.*` changed and applies `rollout.max_parallel_models`. `tfs-rollout daemon` drives it.
  */
 import { AdmissionScanner } from "../admission/scanner.js";
 import { admissionRules } from "../admission/quiet-window.js";
@@ -10,14 +13,23 @@ import { VersionWatcher } from "../admission/watcher.js";
 import { DEFAULT_PLAN_OPTIONS, type PlanOptions } from "../controller/types.js";
 import { configForModel } from "../daemon-config/model-view.js";
 import type { DaemonConfig, ModelConfigView } from "../daemon-config/types.js";
+import { errorText } from "../gate/summary.js";
 import { loadModelServerConfig } from "../modelconfig/load.js";
+import type { ModelServerConfigObject } from "../modelconfig/validate.js";
+import { escapeModelName, unescapeModelName } from "../state/paths.js";
 import { openLocalState, type LocalState } from "../state/local-store.js";
 import { readTlsFiles, TfServingGrpcClient } from "../tfserving/grpc-client.js";
 import { RestClient } from "../tfserving/rest-client.js";
+import { BakeMonitor } from "./bake.js";
+import { bakeProbe } from "./bake-probe.js";
+import { watchFile, watchIntents, type Closable } from "./file-watchers.js";
 import type { EngineLogger, StepEvent } from "./logger.js";
 import { modelPass, type PassDeps } from "./model-pass.js";
 import { findModel, modelNames } from "./observe.js";
+import type { Actor } from "../state/store.js";
+import { planOptionsFor } from "./plan-options.js";
 import { Reconciler } from "./reconciler.js";
+import { RetentionScheduler } from "./retention-schedule.js";
 import { ReloadCoalescer } from "./reload-coalescer.js";
 
 export interface EngineOptions {
@@ -26,23 +38,46 @@ export interface EngineOptions {
   pollMs?: number;
   /** Shown to whoever waits for a lock this process holds (default "tfs-rollout daemon"). */
   command?: string;
+  /** Who the journal says applied each step (default "daemon"; operator commands pass `cli:<user>`). */
+  actor?: Actor;
+}
+
+export interface WatchState {
+  /** Models whose base path is watched. */
+  models: string[];
+  usePolling: boolean;
+  pollIntervalMs: number;
+  rescanCron: string;
 }
 
 export class Engine {
   private watcher: VersionWatcher | undefined;
+  /** The intents and models.config watchers (daemon mode). */
+  private fileWatchers: Closable[] = [];
+  private managed: string[];
+  /** Each model's models.config entry as last seen (JSON), to enqueue only the models whose entry changed. */
+  private entries = new Map<string, string>();
+  /** Target refreshes run one after the other. */
+  private refreshing: Promise<void> = Promise.resolve();
+  private stopped = false;
+  private watchedWith: WatchState | undefined;
   private readonly abort = new AbortController();
+  private readonly retention = new RetentionScheduler((model) => this.reconciler.enqueue(model));
+  /** The bake period's probes of `stable` after each promotion (daemon mode only: started by start()). */
+  readonly bake: BakeMonitor;
   private readonly scanners = new Map<string, AdmissionScanner>();
   private readonly stepListeners = new Set<(event: StepEvent) => void>();
   readonly reconciler: Reconciler;
 
   private constructor(
     private config: DaemonConfig,
-    readonly models: string[],
+    models: string[],
     readonly state: LocalState,
     readonly grpc: TfServingGrpcClient,
     private readonly log: EngineLogger,
     options: EngineOptions,
   ) {
+    this.managed = [...models];
     const now = options.now ?? Date.now;
     const rest = config.tf_serving.rest_url
       ? new RestClient({ baseUrl: config.tf_serving.rest_url, timeoutMs: config.gate.request_deadline })
@@ -52,15 +87,17 @@ export class Engine {
       grpc,
       ...(rest ? { rest } : {}),
       locks: state.locks,
+      verdicts: state.verdicts,
       coalescer: new ReloadCoalescer(config.model_config_file, grpc, state.locks),
       state,
       stableLabel: DEFAULT_PLAN_OPTIONS.stableLabel,
       now,
       pollMs: options.pollMs ?? 50,
+      ...(options.actor === undefined ? {} : { actor: options.actor }),
       signal: this.abort.signal,
       log,
       settings: (model) => this.settings(model),
-      planOptions: (model) => this.planOptions(model),
+      planOptions: (model) => this.planOptions(model, now()),
       onStep: (event) => {
         for (const listener of this.stepListeners) {
           try {
@@ -77,11 +114,21 @@ export class Engine {
       },
     };
     this.reconciler = new Reconciler({
-      pass: (model) => modelPass({ ...deps, scanner: this.scanner(model) }, model),
+      pass: (model) =>
+        this.managed.includes(model)
+          ? modelPass({ ...deps, scanner: this.scanner(model) }, model)
+          : Promise.resolve({ kind: "converged", reason: `${model} is no longer managed` }),
       log,
       maxParallel: config.rollout.max_parallel_models,
       now,
     });
+    this.bake = new BakeMonitor({
+      ...deps,
+      probe: bakeProbe({ grpc, ...(rest ? { rest } : {}) }),
+      enqueue: (model) => this.reconciler.enqueue(model),
+      emit: (event) => deps.onStep?.(event),
+    });
+    this.onStep((event) => this.bake.noteStep(event));
   }
 
   static async open(config: DaemonConfig, log: EngineLogger, options: EngineOptions = {}): Promise<Engine> {
@@ -121,6 +168,11 @@ export class Engine {
     return new Engine(config, models, state, grpc, log, options);
   }
 
+  /** The models managed now (followed from models.config when the daemon config does not list them). */
+  get models(): string[] {
+    return this.managed;
+  }
+
   /** The daemon config in force (replaced on SIGHUP). */
   get daemonConfig(): DaemonConfig {
     return this.config;
@@ -146,31 +198,152 @@ export class Engine {
   /** Daemon mode: watch every base path, rescan on the cron schedule, reconcile every model now. */
   async start(): Promise<void> {
     const loaded = await loadModelServerConfig(this.config.model_config_file);
-    const targets = this.models.flatMap((model) => {
-      const basePath = findModel(loaded.message, model)?.base_path;
-      return basePath ? [{ model, basePath }] : [];
-    });
+    this.entries = modelEntries(loaded.message);
+    await this.startWatchers(loaded.message);
+    this.retention.update(this.models, (model) => this.settings(model));
+    await this.bake.start(this.models);
+    for (const model of this.models) this.reconciler.enqueue(model);
+  }
+
+  private async startWatchers(loaded: ModelServerConfigObject): Promise<void> {
+    const watch = this.config.watch;
+    const targets = this.targets(loaded);
+    this.watchedWith = {
+      models: targets.map((t) => t.model),
+      usePolling: watch.use_polling,
+      pollIntervalMs: watch.poll_interval,
+      rescanCron: watch.rescan_cron,
+    };
     this.watcher = await VersionWatcher.start(targets, {
       enqueue: (model) => this.reconciler.enqueue(model),
-      usePolling: this.config.watch.use_polling,
-      pollIntervalMs: this.config.watch.poll_interval,
-      rescanCron: this.config.watch.rescan_cron,
+      usePolling: watch.use_polling,
+      pollIntervalMs: watch.poll_interval,
+      rescanCron: watch.rescan_cron,
     });
-    for (const model of this.models) this.reconciler.enqueue(model);
+    const options = {
+      usePolling: watch.use_polling,
+      pollIntervalMs: watch.poll_interval,
+      onError: (error: unknown) => this.log.warn({ reason: errorText(error) }, "watcher error"),
+    };
+    this.fileWatchers = [
+      await watchIntents(
+        this.state.paths.modelsDir,
+        (component) => this.modelOfStateDir(component),
+        (model) => this.reconciler.enqueue(model),
+        options,
+      ),
+      await watchFile(this.config.model_config_file, () => void this.refresh(), options),
+    ];
+  }
+
+  private async stopWatchers(): Promise<void> {
+    const closing = [this.watcher?.close(), ...this.fileWatchers.map((w) => w.close())];
+    this.watcher = undefined;
+    this.fileWatchers = [];
+    await Promise.all(closing);
+  }
+
+  private targets(loaded: ModelServerConfigObject): { model: string; basePath: string }[] {
+    return this.managed.flatMap((model) => {
+      const basePath = findModel(loaded, model)?.base_path;
+      return basePath ? [{ model, basePath }] : [];
+    });
+  }
+
+  private modelOfStateDir(component: string): string | undefined {
+    const model = this.managed.find((m) => escapeModelName(m) === component) ?? unescapeModelName(component);
+    return model !== undefined && this.managed.includes(model) ? model : undefined;
+  }
+
+  /** models.config changed: follow added, removed and moved models; enqueue the models whose entry changed. */
+  private refresh(restartWatchers = false): Promise<void> {
+    this.refreshing = this.refreshing
+      .then(() => this.refreshNow(restartWatchers))
+      .catch((error: unknown) =>
+        this.log.warn(
+          { reason: errorText(error) },
+          `cannot follow ${this.config.model_config_file}: ${errorText(error)}; watching as before`,
+        ),
+      );
+    return this.refreshing;
+  }
+
+  private async refreshNow(restartWatchers: boolean): Promise<void> {
+    if (this.stopped || this.watcher === undefined) return;
+    const loaded = (await loadModelServerConfig(this.config.model_config_file)).message;
+    const entries = modelEntries(loaded);
+    const managed = this.config.models ?? modelNames(loaded);
+    const added = managed.filter((m) => !this.managed.includes(m));
+    const removed = this.managed.filter((m) => !managed.includes(m));
+    const before = this.entries;
+    const changed = managed.filter((m) => entries.get(m) !== before.get(m));
+    this.managed = managed;
+    this.entries = entries;
+    for (const model of removed) {
+      this.reconciler.forget(model);
+      this.log.info({ model }, `model ${model} is no longer in models.config: no longer managed`);
+    }
+    for (const model of added)
+      this.log.info({ model }, `model ${model} is new in models.config: managing it`);
+    for (const model of changed) {
+      const [was, now] = [basePathOf(before.get(model)), basePathOf(entries.get(model))];
+      if (was !== undefined && now !== undefined && was !== now)
+        this.log.info({ model, base_path: now }, `model ${model} moved to base path ${now}: watching it`);
+    }
+    if (this.stopped) return;
+    if (restartWatchers) {
+      await this.stopWatchers();
+      await this.startWatchers(loaded);
+    } else {
+      const targets = this.targets(loaded);
+      await this.watcher?.setTargets(targets);
+      if (this.watchedWith) this.watchedWith.models = targets.map((t) => t.model);
+    }
+    if (added.length > 0 || removed.length > 0) {
+      this.retention.update(this.models, (model) => this.settings(model));
+      for (const model of [...added, ...removed])
+        this.bake
+          .refresh(model)
+          .catch((error: unknown) =>
+            this.log.warn({ model, reason: errorText(error) }, `bake period of ${model} not followed`),
+          );
+    }
+    for (const model of new Set([...added, ...changed])) this.reconciler.enqueue(model);
   }
 
   /** SIGHUP: the reloaded config applies from the next step of each model; every model is reconciled again. */
   applyConfig(config: DaemonConfig): void {
+    const before = this.config;
     this.config = config;
     this.scanners.clear(); // new admission rules apply to directories still pending
+    if (!this.stopped && this.watcher !== undefined)
+      this.retention.update(this.models, (model) => this.settings(model));
+    this.bake.reschedule(this.models);
+    this.reconciler.setMaxParallel(config.rollout.max_parallel_models);
+    const rewatch = JSON.stringify(before.watch) !== JSON.stringify(config.watch);
+    if (this.watcher !== undefined) void this.refresh(rewatch);
     for (const model of this.models) this.reconciler.enqueue(model);
+  }
+
+  /** How the running watchers were set up (status output, tests); undefined before start(). */
+  watching(): WatchState | undefined {
+    return this.watchedWith === undefined ? undefined : structuredClone(this.watchedWith);
+  }
+
+  /** Resolves once the models.config / SIGHUP re-targeting requested so far is done (tests). */
+  async settled(): Promise<void> {
+    await this.refreshing;
   }
 
   /** Finishes the running steps (a probe's wait is interrupted: re-planned on restart), then releases everything. */
   async stop(): Promise<void> {
+    this.stopped = true;
+    this.retention.stop();
+    this.bake.stop();
     this.abort.abort();
     await this.reconciler.stop();
-    await this.watcher?.close();
+    await this.refreshing;
+    await this.stopWatchers();
     this.grpc.close();
   }
 
@@ -194,12 +367,15 @@ export class Engine {
     return configForModel(this.config, model);
   }
 
-  private planOptions(model: string): PlanOptions {
-    const s = this.settings(model);
-    return {
-      ...DEFAULT_PLAN_OPTIONS,
-      loadTimeoutMs: s.rollout.load_deadline,
-      rollbackAction: s.rollback.action,
-    };
+  private planOptions(model: string, now: number): PlanOptions {
+    return planOptionsFor(this.settings(model), now);
   }
+}
+
+function modelEntries(config: ModelServerConfigObject): Map<string, string> {
+  return new Map((config.model_config_list?.config ?? []).map((m) => [m.name ?? "", JSON.stringify(m)]));
+}
+
+function basePathOf(entry: string | undefined): string | undefined {
+  return entry === undefined ? undefined : (JSON.parse(entry) as { base_path?: string }).base_path;
 }

@@ -13,8 +13,14 @@ import type { ObservedState, PlanOptions, PlanResult, Step } from "../controller
 import type { ModelConfigView } from "../daemon-config/types.js";
 import { errorText } from "../gate/summary.js";
 import { loadModelServerConfig } from "../modelconfig/load.js";
-import type { StateBackend } from "../state/store.js";
-import { journalBegin, journalEnd, loadControllerState, mirrorVerdicts } from "./controller-state.js";
+import type { Actor, JsonValue, StateBackend } from "../state/store.js";
+import {
+  journalBegin,
+  journalEnd,
+  loadControllerState,
+  mirrorVerdicts,
+  repairVerdictMirror,
+} from "./controller-state.js";
 import { executeStep, type ExecutorDeps, type StepResult } from "./executor.js";
 import { pendingIntents } from "./intents.js";
 import { logStep, type EngineLogger, type StepEvent } from "./logger.js";
@@ -24,9 +30,10 @@ import {
   findModel,
   observeStatus,
   observedModelConfig,
-  settledVersions,
+  admissionSettled,
 } from "./observe.js";
 import { StepAborted, StepInterrupted } from "./probe-steps.js";
+import { crashPointForTests } from "./test-crash-hook.js";
 
 export interface PassDeps extends ExecutorDeps {
   state: StateBackend;
@@ -36,6 +43,8 @@ export interface PassDeps extends ExecutorDeps {
   planOptions(model: string): PlanOptions;
   /** Called after every admission scan (the watcher follows pending directories). */
   onScan?(model: string, scan: ModelScan): void;
+  /** Who applies the steps, for the journal: "daemon", or `cli:<user>` when an operator command drives the pass. */
+  actor?: Actor;
   /** Called after every applied step with the event just logged (metrics, webhooks, systemd STATUS subscribe). */
   onStep?(event: StepEvent): void;
 }
@@ -48,16 +57,25 @@ export type PassResult =
   | { kind: "interrupted"; step: Step; reason: string };
 
 export async function modelPass(deps: PassDeps, model: string): Promise<PassResult> {
+  const actor: Actor = deps.actor ?? "daemon";
   return deps.state.locks.withModelLock(model, async () => {
     const { record, inFlight } = await loadControllerState(deps.state.journal, model);
+    await repairVerdictMirror(deps.state.verdicts, model, record).catch((error: unknown) =>
+      deps.log.warn(
+        { model, reason: errorText(error) },
+        "could not repair the verdict store from the journal",
+      ),
+    );
     const loaded = await loadModelServerConfig(deps.modelConfigPath);
     const config = observedModelConfig(findModel(loaded.message, model));
     const status = await observeStatus(deps.grpc, model);
     const now = deps.now();
+    const intents = await pendingIntents(deps.state.intents, model);
     let scan: ModelScan | undefined;
     if (config !== undefined) {
       try {
-        scan = await deps.scanner.scan(model, config.basePath, now, { settled: settledVersions(record) });
+        const settled = admissionSettled(record, config.labels[deps.stableLabel], intents);
+        scan = await deps.scanner.scan(model, config.basePath, now, { settled });
         deps.onScan?.(model, scan);
         for (const v of scan.newlyOverdue)
           deps.log.warn(
@@ -69,7 +87,6 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
         deps.log.warn({ model, base_path: config.basePath, reason: error.message }, "cannot list base path");
       }
     }
-    const intents = await pendingIntents(deps.state.intents, model);
     const desired = desiredState(model, record, diskVersions(scan), intents, inFlight);
     const observed: ObservedState = { config, status, now };
     const result: PlanResult = plan(desired, observed, deps.planOptions(model));
@@ -84,8 +101,10 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
       };
 
     const id = step.kind === "abandon" ? step.inFlightId : (result.resumes ?? randomUUID());
-    if (result.resumes === undefined && step.kind !== "abandon")
-      await journalBegin(deps.state.journal, id, step);
+    if (result.resumes === undefined && step.kind !== "abandon") {
+      await journalBegin(deps.state.journal, id, step, actor);
+      crashPointForTests(step, "begin");
+    }
     const started = deps.now();
     let applied: StepResult;
     try {
@@ -94,7 +113,7 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
       if (error instanceof StepAborted) return { kind: "aborted", reason: error.message };
       if (error instanceof StepInterrupted) {
         // Closed without folding: the record stays as it was and plan() decides again once TF Serving answers.
-        await journalEnd(deps.state.journal, id, step, { ok: false, reason: error.message }, record);
+        await journalEnd(deps.state.journal, id, step, { ok: false, reason: error.message }, record, actor);
         const event: StepEvent = {
           step,
           outcome: "interrupted",
@@ -110,15 +129,18 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
     const { outcome } = applied;
     const folded = applyOutcome(desired, step, outcome, deps.now());
     const nextRecord = controllerRecord(folded.desired);
-    await journalEnd(deps.state.journal, id, step, outcome, nextRecord);
+    await journalEnd(deps.state.journal, id, step, outcome, nextRecord, actor);
+    crashPointForTests(step, "done");
     if (folded.consumedIntent !== undefined) {
-      await deps.state.intents.markConsumed(model, folded.consumedIntent, "daemon", {
-        step: step.kind,
-        ok: outcome.ok,
-        reason: outcome.reason,
-      });
+      // A finishing step carries the intent's own verdict (done, or refused and why), not just "recorded".
+      const consumed: JsonValue =
+        step.kind === "finish-intent"
+          ? { step: step.kind, ok: outcome.ok, outcome: step.outcome, reason: step.reason }
+          : { step: step.kind, ok: outcome.ok, reason: outcome.reason };
+      await deps.state.intents.markConsumed(model, folded.consumedIntent, actor, consumed);
     }
     if (step.kind === "clear-verdict") deps.scanner.forget(model, step.version);
+    // The verdict store is the CLI's view (the journal entry above is the truth): current before the event is told.
     await mirrorVerdicts(deps.state.verdicts, model, record.verdicts, nextRecord.verdicts).catch(
       (error: unknown) =>
         deps.log.warn(

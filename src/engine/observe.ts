@@ -16,6 +16,7 @@ import type {
   ObservedPolicy,
   ObservedStatus,
 } from "../controller/types.js";
+import { compareVersions } from "../controller/versions.js";
 import { errorText } from "../gate/summary.js";
 import type { ModelConfigObject, ModelServerConfigObject } from "../modelconfig/validate.js";
 import { GrpcCallError } from "../tfserving/grpc-errors.js";
@@ -76,6 +77,31 @@ export function settledVersions(record: ControllerRecord): Set<string> {
     if (v.verdict !== "candidate") settled.add(version);
   }
   return settled;
+}
+
+/**
+ * The versions admission need not read (ScanOptions.settled): those with a final verdict, and those at or below
+ * `stable` (they can never become candidates), except versions an operator names (pin, rollback or promotion
+ * target, pending or under way), whose completeness decides whether the intent is refused. Without the second rule
+ * a store with thousands of old versions had each of them re-checked, watched and re-timed as "pending" forever.
+ */
+export function admissionSettled(
+  record: ControllerRecord,
+  stable: string | undefined,
+  intents: readonly Intent[],
+): { has(version: string): boolean } {
+  const verdicts = settledVersions(record);
+  const named = new Set<string>();
+  for (const v of [record.pin?.version, record.rollback?.target, record.promote?.version])
+    if (v) named.add(v);
+  for (const intent of intents) {
+    if (intent.kind === "rollback" && intent.to !== undefined) named.add(intent.to);
+    if ((intent.kind === "promote" || intent.kind === "pin") && intent.version !== undefined)
+      named.add(intent.version);
+  }
+  return {
+    has: (v) => verdicts.has(v) || (stable !== undefined && !named.has(v) && compareVersions(v, stable) <= 0),
+  };
 }
 
 export function desiredState(

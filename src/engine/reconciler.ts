@@ -5,6 +5,7 @@
  * the admission re-check delay, or a backoff while TF Serving is unreachable). Several failed steps in a row also
  * back off, so a persistent refusal never spins. `stop()` lets running steps finish (probes abort), then resolves.
  */
+import { setTimeout as sleep } from "node:timers/promises";
 import type { WaitReason } from "../controller/types.js";
 import { errorText } from "../gate/summary.js";
 import type { EngineLogger } from "./logger.js";
@@ -25,6 +26,10 @@ export interface ReconcilerOptions {
 export type ModelOutcome = "converged" | "waiting" | "failing" | "aborted" | "error";
 
 const DEFAULT_BACKOFF = { initialMs: 500, maxMs: 30_000 };
+/** In one pass, a version waiting out its quiet window is waited for if that takes at most this long... */
+const ONE_PASS_QUIET_WAIT_MAX_MS = 30_000;
+/** ...and at most this many times in a row (a tree that keeps changing is left to the next pass). */
+const ONE_PASS_QUIET_WAITS = 3;
 /** Waits with nothing to time them on (events and the cron rescan also re-enqueue). */
 const WAIT_RECHECK_MS: Record<WaitReason, number | "backoff"> = {
   unreachable: "backoff",
@@ -35,6 +40,9 @@ const WAIT_RECHECK_MS: Record<WaitReason, number | "backoff"> = {
   "admission-pending": 1_000,
   pinned: 30_000,
   "target-missing": 5_000,
+  // Promotion windows and approval carry `until`; a promote intent or a config reload also re-enqueues.
+  window: 60_000,
+  approval: 60_000,
 };
 
 export class Reconciler {
@@ -48,8 +56,33 @@ export class Reconciler {
   private noTimers = false;
   private stopRequested = false;
   private idleWaiters: (() => void)[] = [];
+  private maxParallel: number;
 
-  constructor(private readonly options: ReconcilerOptions) {}
+  constructor(private readonly options: ReconcilerOptions) {
+    this.maxParallel = options.maxParallel;
+  }
+
+  /** How many models may run at once now. */
+  get parallelism(): number {
+    return this.maxParallel;
+  }
+
+  /** SIGHUP (`rollout.max_parallel_models`): applies to the next model started; running ones finish. */
+  setMaxParallel(maxParallel: number): void {
+    this.maxParallel = Math.max(1, maxParallel);
+    this.pump();
+  }
+
+  /** A model no longer managed (removed from models.config): drops its queue entry, timer and reports. */
+  forget(model: string): void {
+    this.queued.delete(model);
+    const timer = this.timers.get(model);
+    if (timer !== undefined) clearTimeout(timer);
+    this.timers.delete(model);
+    this.backoffMs.delete(model);
+    this.lastWait.delete(model);
+    this.outcomes.delete(model);
+  }
 
   enqueue(model: string): void {
     if (this.stopRequested) return;
@@ -61,7 +94,7 @@ export class Reconciler {
   async runOnce(models: readonly string[]): Promise<boolean> {
     this.noTimers = true;
     const pending = [...models];
-    const workers = Array.from({ length: Math.max(1, this.options.maxParallel) }, async () => {
+    const workers = Array.from({ length: Math.max(1, this.maxParallel) }, async () => {
       for (let model = pending.shift(); model !== undefined; model = pending.shift()) {
         this.outcomes.set(model, await this.runModel(model));
       }
@@ -88,7 +121,7 @@ export class Reconciler {
 
   private pump(): void {
     for (const model of [...this.queued]) {
-      if (this.running.size >= this.options.maxParallel) break;
+      if (this.running.size >= this.maxParallel) break;
       if (this.running.has(model)) continue;
       this.queued.delete(model);
       const run = this.runModel(model)
@@ -107,6 +140,7 @@ export class Reconciler {
   private async runModel(model: string): Promise<ModelOutcome> {
     const { log } = this.options;
     let failures = 0;
+    let quietWaits = 0;
     const maxFailures = this.options.maxFailuresInARow ?? 5;
     for (let steps = 0; steps < (this.options.maxStepsPerRun ?? 200); steps++) {
       let result: PassResult;
@@ -132,11 +166,26 @@ export class Reconciler {
         case "wait": {
           const { step } = result;
           this.reportWait(model, `${step.reason}: ${step.detail}`);
+          // One pass (`--once`, operator commands) has no timers, and a fresh process has never seen a directory
+          // before: a complete version only waiting out its quiet window is waited for, a few times at most.
+          if (
+            this.noTimers &&
+            !this.stopRequested &&
+            step.reason === "admission-pending" &&
+            result.recheckInMs !== undefined &&
+            result.recheckInMs <= ONE_PASS_QUIET_WAIT_MAX_MS &&
+            quietWaits++ < ONE_PASS_QUIET_WAITS
+          ) {
+            await sleep(Math.max(20, result.recheckInMs));
+            continue;
+          }
           const fixed = WAIT_RECHECK_MS[step.reason];
           let delay = fixed === "backoff" ? this.nextBackoff(model) : fixed;
           if (step.reason === "admission-pending" && result.recheckInMs !== undefined)
             delay = result.recheckInMs;
-          if (step.until !== undefined) delay = Math.max(0, step.until - this.options.now());
+          // Capped: a window weeks away must not overflow setTimeout (which then fires at once).
+          if (step.until !== undefined)
+            delay = Math.min(3_600_000, Math.max(0, step.until - this.options.now()));
           this.later(model, Math.max(20, delay));
           return "waiting";
         }

@@ -1,7 +1,16 @@
 // A real rollout world for the daemon's end-to-end tests: temp model root, models.config with comments, the
 // emulator as a process on port 0, the daemon as a process (`tfs-rollout daemon`) with a temp state dir.
 import { spawn, type ChildProcess } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { writeSavedModel, type SignatureToWrite } from "../../src/savedmodel/writer.js";
@@ -60,7 +69,12 @@ export function daemonYaml(extra = ""): string {
 
 /** One model `m` under `latest` with version 1, served by a fresh emulator. */
 export async function startWorld(
-  options: { versions?: Record<string, Record<string, unknown> | undefined>; models?: string[] } = {},
+  options: {
+    versions?: Record<string, Record<string, unknown> | undefined>;
+    models?: string[];
+    /** More emulator flags, e.g. --control_port=0 for its call log and faults. */
+    emulatorArgs?: string[];
+  } = {},
 ): Promise<World> {
   const root = mkdtempSync(join(tmpdir(), "tfs-rollout-e2e-"));
   const models = options.models ?? ["m"];
@@ -77,7 +91,7 @@ export async function startWorld(
   const stateDir = join(root, "state");
   const daemonConfig = join(root, "daemon.yaml");
   writeFileSync(daemonConfig, daemonYaml());
-  const spawned = spawnEmulator(emulatorArgs(configFile, 0));
+  const spawned = spawnEmulator([...emulatorArgs(configFile, 0), ...(options.emulatorArgs ?? [])]);
   let emulator: EmulatorProcess;
   try {
     emulator = await spawned.ready;
@@ -135,6 +149,8 @@ export function daemonArgs(world: World, extra: string[] = []): string[] {
     `--model-config-file=${world.configFile}`,
     `--grpc=127.0.0.1:${world.emulator.ports.grpc_port}`,
     `--state-dir=${world.stateDir}`,
+    // Any free port: daemons of parallel tests must not fight over the default 127.0.0.1:9464.
+    "--http=127.0.0.1:0",
     ...extra,
   ];
 }
@@ -148,13 +164,15 @@ export interface DaemonProcess {
   exited: Promise<number | null>;
 }
 
-export function spawnDaemon(world: World, extra: string[] = []): DaemonProcess {
+/** `env` is added to this process's environment (e.g. NOTIFY_SOCKET, a webhook secret). */
+export function spawnDaemon(world: World, extra: string[] = [], env: NodeJS.ProcessEnv = {}): DaemonProcess {
   const child = spawn(
     process.execPath,
     ["--import", "tsx", join(REPO, "src/cli.ts"), ...daemonArgs(world, extra)],
     {
       cwd: REPO,
       stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
     },
   );
   let out = "";
@@ -207,4 +225,34 @@ export async function stableVersion(world: World, model = "m"): Promise<string |
 export function tempRoot(): { dir: string; cleanup(): void } {
   const dir = mkdtempSync(join(tmpdir(), "tfs-rollout-"));
   return { dir, cleanup: () => rmSync(dir, { recursive: true, force: true }) };
+}
+
+/**
+ * Issue 5's crash invariants for `model`, as models.config, TF Serving and the disk say now: every label names an
+ * AVAILABLE version, the specific list is not empty, the base path is in the config and on disk, the version
+ * `stable` names is on disk, and models.config keeps its comments. Returns the violations (none when all hold).
+ */
+export async function invariantViolations(world: World, model = "m"): Promise<string[]> {
+  const out: string[] = [];
+  const { text, specific, labels } = configState(world, model);
+  const block = text.slice(text.indexOf(`name: "${model}"`));
+  const basePath = /base_path:\s*"([^"]+)"/.exec(block)?.[1];
+  if (basePath === undefined) out.push("no base_path in models.config");
+  else if (!existsSync(basePath)) out.push(`base path ${basePath} is missing`);
+  if (/model_version_policy\s*\{\s*specific/.test(block) && specific.length === 0)
+    out.push("empty specific list");
+  const statuses = await world.grpc.getModelStatus(model);
+  for (const [label, version] of Object.entries(labels)) {
+    const state = statuses.find((s) => s.version === version)?.state;
+    if (state !== "AVAILABLE") out.push(`label ${label} names ${version}, which is ${state ?? "not listed"}`);
+  }
+  const stable = labels.stable;
+  if (stable !== undefined && basePath !== undefined) {
+    const names = existsSync(basePath) ? readdirSync(basePath) : [];
+    if (!names.some((n) => /^\s*[+]?\d+\s*$/.test(n) && BigInt(n.trim()) === BigInt(stable)))
+      out.push(`stable ${stable} has no directory in ${basePath}`);
+  }
+  if (!text.startsWith(MODELS_CONFIG_COMMENT) || !text.includes("# the model"))
+    out.push("models.config lost its comments");
+  return out;
 }
