@@ -4,6 +4,14 @@ import type { CliIo } from "./commands/io.js";
 import { registerInspect } from "./commands/inspect.js";
 import { registerConfig } from "./commands/config.js";
 import { registerDaemon } from "./commands/daemon.js";
+import { registerRollback } from "./commands/rollback.js";
+import { registerPromote } from "./commands/promote.js";
+import { registerPin } from "./commands/pin.js";
+import { registerRetry } from "./commands/retry.js";
+import { registerStatus } from "./commands/status.js";
+import { registerHistory } from "./commands/history.js";
+import { registerPlan } from "./commands/plan.js";
+import { registerSmoke } from "./commands/smoke.js";
 
 /** Each command module registers itself; `result.code` is set by the action that ran. */
 export interface CommandContext {
@@ -24,6 +32,14 @@ export function buildProgram(ctx: CommandContext): Command {
   registerInspect(program, ctx);
   registerConfig(program, ctx);
   registerDaemon(program, ctx);
+  registerStatus(program, ctx);
+  registerHistory(program, ctx);
+  registerPlan(program, ctx);
+  registerSmoke(program, ctx);
+  registerRollback(program, ctx);
+  registerPromote(program, ctx);
+  registerPin(program, ctx);
+  registerRetry(program, ctx);
   return program;
 }
 

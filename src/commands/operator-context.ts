@@ -5,6 +5,7 @@
  * locks the daemon uses. Logs go to stderr, human-readable (warnings and errors; every step with `--verbose`);
  * stdout keeps the command's output: a table, or JSON with `--json`.
  */
+import { userInfo } from "node:os";
 import type { Command } from "commander";
 import {
   addDaemonConfigOptions,
@@ -16,6 +17,7 @@ import type { DaemonConfig } from "../daemon-config/types.js";
 import { Engine } from "../engine/engine.js";
 import { createEngineLogger, type EngineLogger } from "../engine/logger.js";
 import type { CommandContext } from "../program.js";
+import type { Actor } from "../state/store.js";
 
 export interface OperatorOptions {
   json?: boolean;
@@ -51,7 +53,7 @@ export async function openOperator(
     level: opts.verbose === true ? "info" : "warn",
     pretty: true,
   });
-  const engine = await Engine.open(config, log, { command });
+  const engine = await Engine.open(config, log, { command, actor: operatorActor(ctx.io.env) });
   return { config, engine, log, close: () => engine.stop() };
 }
 
@@ -67,5 +69,19 @@ export async function withOperator<T>(
     return await fn(operator);
   } finally {
     await operator.close();
+  }
+}
+
+/** `cli:<user>`: the person behind sudo when there is one. */
+export function operatorActor(env: NodeJS.ProcessEnv): Actor {
+  const name = env.SUDO_USER || env.USER || env.LOGNAME || safeUserName() || "unknown";
+  return `cli:${name.replace(/\s+/g, "_")}`;
+}
+
+function safeUserName(): string | undefined {
+  try {
+    return userInfo().username;
+  } catch {
+    return undefined;
   }
 }

@@ -1,6 +1,6 @@
 /** Operator intents: record pin/unpin/retry, validate and start promote/rollback, finish them. */
 import type { Intent, PlanResult, Version } from "./types.js";
-import { compareVersions, isAvailable, isFailedEnd, sortVersions } from "./versions.js";
+import { compareVersions, isAvailable, isFailedEnd, maxVersion, sortVersions } from "./versions.js";
 import {
   activePin,
   one,
@@ -9,7 +9,7 @@ import {
   previousStable,
   type Ctx,
 } from "./plan-context.js";
-import { verifyStep } from "./plan-target.js";
+import { loadableSettled, verifyStep } from "./plan-target.js";
 
 export function startIntent(ctx: Ctx): PlanResult | undefined {
   const intent = ctx.d.intents[0];
@@ -62,7 +62,8 @@ export function startPromote(
   intent: Extract<Intent, { kind: "promote" }>,
   refuse: (reason: string) => PlanResult,
 ): PlanResult {
-  const version = intent.version ?? candidateVersion(ctx) ?? newestAdmissible(ctx)?.version;
+  const version =
+    intent.version ?? candidateVersion(ctx) ?? newestAdmissible(ctx)?.version ?? newestPending(ctx);
   if (version === undefined) return refuse("no version newer than stable to promote");
   if (version === ctx.stable) {
     return one(
@@ -93,6 +94,17 @@ export function startPromote(
   );
 }
 
+/** A never-judged version above stable that a process which has only just looked still sees as pending. */
+function newestPending(ctx: Ctx): Version | undefined {
+  const pending = [...ctx.disk.values()].filter(
+    (v) => v.admission === "pending" && ctx.d.verdicts[v.version] === undefined,
+  );
+  const newest = maxVersion(pending.map((v) => v.version));
+  return newest !== undefined && (ctx.stable === undefined || compareVersions(newest, ctx.stable) > 0)
+    ? newest
+    : undefined;
+}
+
 export function startRollback(
   ctx: Ctx,
   intent: Extract<Intent, { kind: "rollback" }>,
@@ -120,6 +132,7 @@ export function startRollback(
       target,
       reject,
       action: intent.action ?? ctx.opts.rollbackAction,
+      by: intent.by,
     },
     `rolling back to ${target}; rejecting ${reject.join(", ")}`,
   );
@@ -136,12 +149,15 @@ export function targetRefusal(ctx: Ctx, version: Version): string | undefined {
   }
   const listed = ctx.current?.specific.includes(version) === true && isAvailable(ctx.statuses, version);
   const onDisk = ctx.disk.get(version);
-  if (!listed && onDisk?.admission !== "complete") {
-    return onDisk === undefined
-      ? `version ${version} is not on disk`
-      : `version ${version} is ${onDisk.admission} on disk`;
-  }
-  return undefined;
+  if (listed) return undefined;
+  if (onDisk === undefined) return `version ${version} is not on disk`;
+  // Pending: a process that has only just looked (an operator command) has not seen the quiet window pass yet;
+  // the target path waits for it to complete.
+  if (onDisk.admission === "complete" || onDisk.admission === "pending" || loadableSettled(ctx, version))
+    return undefined;
+  if (onDisk.admission === "unchecked")
+    return `version ${version} is ${verdict?.verdict ?? "settled"} (${verdict?.reason ?? ""}); retry it first so its directory is checked again`;
+  return `version ${version} is ${onDisk.admission} on disk`;
 }
 
 export function finishIntent(ctx: Ctx): PlanResult | undefined {

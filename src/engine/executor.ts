@@ -12,6 +12,8 @@ import type { Locks } from "../state/store.js";
 import { applyConfigStep } from "./config-step.js";
 import { applyProbe, type ProbeDeps } from "./probe-steps.js";
 import { applyQuarantine } from "./quarantine.js";
+import { applyReclaim } from "./retention.js";
+import { applyRestore } from "./restore.js";
 import type { ReloadCoalescer } from "./reload-coalescer.js";
 
 export interface ExecutorDeps extends ProbeDeps {
@@ -44,9 +46,17 @@ export async function executeStep(deps: ExecutorDeps, step: Step, context: StepC
     case "await-available":
     case "gate":
     case "verify":
-      return applyProbe(deps, step, context.settings);
+      return applyProbe(deps, step, context.settings, {
+        ...(context.observed ? { basePath: context.observed.basePath } : {}),
+        dirNames: new Map(context.desired.disk.map((v) => [v.version, v.dirName])),
+      });
     case "quarantine":
       return { outcome: await applyQuarantine(step, deps.modelConfigPath, deps.stableLabel) };
+    case "reclaim":
+      return applyReclaim(step, deps.modelConfigPath, deps.stableLabel);
+    case "clear-verdict":
+      if (step.restoreFrom === undefined) return { outcome: { ok: true, reason: "rejection cleared" } };
+      return { outcome: await applyRestore(step, context.observed?.basePath) };
     case "wait":
       throw new Error("a wait step is not executed: the reconciler re-plans later");
     default:
@@ -64,6 +74,7 @@ function recordReason(step: Step): string {
     case "mark-failed":
     case "abandon":
     case "finish-intent":
+    case "request-approval":
       return step.reason;
     case "accept-hand-edit":
       return `hand edit of models.config accepted as intent: ${step.changes.join("; ")}`;

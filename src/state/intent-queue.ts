@@ -112,6 +112,12 @@ export class LocalIntentQueue implements IntentQueue {
     });
   }
 
+  async consumed(model: string, id: string): Promise<ConsumedIntent | undefined> {
+    const consumedDir = this.#paths.consumedIntentsDir(model);
+    const name = (await listJson(consumedDir)).find((file) => file.endsWith(`-${id}.json`));
+    return name === undefined ? undefined : ((await readIntent(join(consumedDir, name))) as ConsumedIntent);
+  }
+
   async #findPending(model: string, id: string): Promise<string | undefined> {
     return (await listJson(this.#paths.intentsDir(model))).find((name) => name.endsWith(`-${id}.json`));
   }

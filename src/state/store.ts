@@ -102,6 +102,8 @@ export interface IntentQueue {
   pending(model?: string): Promise<Intent[]>;
   /** Moves a pending intent to the consumed ones. Idempotent; unknown ids are an error. */
   markConsumed(model: string, id: string, by: Actor, outcome: JsonValue): Promise<ConsumedIntent>;
+  /** The consumed intent `id` of the model with its outcome, or undefined while it is pending (or unknown). */
+  consumed(model: string, id: string): Promise<ConsumedIntent | undefined>;
 }
 
 export interface LockOptions {
