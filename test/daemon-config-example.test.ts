@@ -13,7 +13,7 @@ const text = readFileSync(EXAMPLE, "utf8");
 function uncommented(source: string): string {
   return source
     .split("\n")
-    .filter((line) => !/^\s*(requests: \[\]|models_overrides: \{\})$/.test(line))
+    .filter((line) => !/^\s*(requests: \[\]|webhooks: \[\]|models_overrides: \{\})$/.test(line))
     .map((line) => line.replace(/^(\s*)# ((?: {2})*(?:- )?[a-z_]+:(?: |$).*)$/, "$1$2"))
     .join("\n");
 }
@@ -42,6 +42,15 @@ test("the example's commented-out settings are valid too once uncommented", asyn
   assert.equal(config.gate.requests[0]?.name, "known-cat");
   assert.deepEqual(Object.keys(config.models_overrides), ["resnet", "bert"]);
   assert.equal(config.models_overrides.bert?.rollback?.action, "delete");
+  assert.deepEqual(config.notifications.webhooks, [
+    {
+      url: "https://hooks.example.com/tfs-rollout",
+      secret_env: "TFS_ROLLOUT_WEBHOOK_SECRET",
+      timeout: 5000,
+      retries: 3,
+      events: ["gate_failed", "rolled_back", "stuck_past_deadline"],
+    },
+  ]);
 });
 
 /** Every key path the schema allows, models_overrides entries under a placeholder name. */
@@ -49,7 +58,11 @@ function schemaKeys(path: PropertyKey[] = []): string[] {
   return allowedKeysAt(path).flatMap((key) => {
     const next = [...path, key];
     const nested =
-      key === "models_overrides" ? [] : key === "requests" ? schemaKeys([...next, 0]) : schemaKeys(next);
+      key === "models_overrides"
+        ? []
+        : key === "requests" || key === "webhooks"
+          ? schemaKeys([...next, 0])
+          : schemaKeys(next);
     return [key, ...nested];
   });
 }

@@ -86,6 +86,12 @@ const BAD_VALUES: [string, string, RegExp, RegExp][] = [
     /level: info/,
   ],
   ["logging.pretty", "on", /YAML 1\.2 reads yes\/no\/on\/off as text/, /pretty: true/],
+  ["http.listen", "9464", /^9464 is not HOST:PORT or off$/, /listen: 127\.0\.0\.1:9464 .*listen: off/],
+  ["http.listen", ":9464", /^":9464" has no host$/, /0\.0\.0\.0:9464/],
+  ["http.listen", "localhost:99999", /has port "99999", which is not a number from 0 to 65535/, /HOST:PORT/],
+  ["http.listen", "::1:9464", /looks like a bare IPv6 address/, /HOST:PORT/],
+  ["http.listen", "true", /^true is not HOST:PORT or off$/, /listen: off/],
+  ["notifications.webhooks", "https://h", /^expected a list, got "https:\/\/h"$/, /\{ url, secret_env\?/],
   ["models_overrides", "[]", /^expected a map, got \[\]$/, /models_overrides: \{ resnet/],
   ["models_overrides.m", "5", /^expected a map of keys, got 5$/, /models_overrides: \{ resnet/],
   ["models_overrides.m.rollback.action", "shred", /is not one of rename, delete/, /action: rename/],
@@ -129,6 +135,71 @@ test("gate requests: each field is checked at its list position", async () => {
     ],
   );
   assert.match(problems[1]!.hint!, /REST "inputs"/);
+});
+
+test("notifications.webhooks: each field is checked at its list position; secrets are named, never given", async () => {
+  const text = [
+    "notifications:",
+    "  webhooks:",
+    "    - url: https://hooks.example/ok",
+    "    - url: ftp://hooks.example",
+    "      secret_env: my-secret",
+    "      timeout: 0",
+    "      retries: 1.5",
+    "      events: [promoted, deployed]",
+    "    - secret: s3cr3t",
+    "",
+  ].join("\n");
+  const problems = await problemsOf(text);
+  assert.deepEqual(
+    problems.map((problem) => [problem.where, problem.path, problem.message]),
+    [
+      [
+        `${FILE}:4:12`,
+        "notifications.webhooks[1].url",
+        '"ftp://hooks.example" is not an http:// or https:// URL',
+      ],
+      [
+        `${FILE}:5:19`,
+        "notifications.webhooks[1].secret_env",
+        '"my-secret" is not an environment variable name (letters, digits and _, not starting with a digit)',
+      ],
+      [`${FILE}:6:16`, "notifications.webhooks[1].timeout", "0 must be at least 1ms"],
+      [`${FILE}:7:16`, "notifications.webhooks[1].retries", "expected a whole number, got 1.5"],
+      [
+        `${FILE}:8:26`,
+        "notifications.webhooks[1].events[1]",
+        '"deployed" is not one of candidate_detected, gate_failed, promoted, rolled_back, stuck_past_deadline, approval_waiting',
+      ],
+      [`${FILE}:9:7`, "notifications.webhooks[2].url", "is required"],
+      [`${FILE}:9:7`, "notifications.webhooks[2].secret", "unknown key"],
+    ],
+  );
+  assert.match(problems[1]!.hint!, /NAME of an environment variable/);
+  assert.match(problems[2]!.hint!, /timeout: 2s/);
+  assert.equal(problems[6]!.hint, "did you mean secret_env?");
+});
+
+test("http.listen and notifications: defaults, off, port 0 and full webhook entries", async () => {
+  const load = (text: string) =>
+    loadDaemonConfig({ config: FILE, modelConfigFile: "/m" }, {}, memoryReader({ [FILE]: text }));
+  assert.equal((await load("")).http.listen, "127.0.0.1:9464");
+  assert.deepEqual((await load("")).notifications, { webhooks: [] });
+  assert.equal((await load("http: { listen: off }")).http.listen, null);
+  assert.equal((await load("http: { listen: false }")).http.listen, null);
+  assert.equal((await load("http: { listen: '[::1]:0' }")).http.listen, "[::1]:0");
+  const hooks = await load(
+    [
+      "notifications:",
+      "  webhooks:",
+      "    - url: http://127.0.0.1:9000/hook",
+      "    - { url: https://h/x, secret_env: HOOK_KEY, timeout: 1500ms, retries: 0, events: [rolled_back] }",
+    ].join("\n"),
+  );
+  assert.deepEqual(hooks.notifications.webhooks, [
+    { url: "http://127.0.0.1:9000/hook", timeout: 5000, retries: 3 },
+    { url: "https://h/x", secret_env: "HOOK_KEY", timeout: 1500, retries: 0, events: ["rolled_back"] },
+  ]);
 });
 
 test("unknown keys at every level are errors with a did-you-mean, located at the key", async () => {

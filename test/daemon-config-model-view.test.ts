@@ -48,8 +48,16 @@ test("a model without overrides runs with the global settings", async () => {
       signature_name: "serving_default",
       allow_breaking_signature: false,
       requests: [{ name: "global", inputs: { x: 1 }, tolerance: { absolute: 1e-6, relative: 1e-6 } }],
+      golden_files: [],
+      warmup_replay: { enabled: true, max_records: 100 },
+      stable_diff: { enabled: false, requests: 20 },
+      latency: { enabled: false, requests: 20, floor: 5 },
     },
     rollback: { action: "rename" },
+    bake: { period: 600_000, probe_cron: "*/30 * * * * *", keep_previous: 1 },
+    promotion: { timezone: "UTC", windows: [], freezes: [] },
+    approval: { required: false, on_timeout: "reject" },
+    retention: { enabled: false, keep_promoted: 3, keep_rejected_for: 604_800_000, cron: "0 3 * * *" },
   });
 });
 
@@ -74,6 +82,10 @@ test("an overriding list replaces the global list; other gate keys still merge",
     signature_name: "serving_default",
     allow_breaking_signature: true,
     requests: [{ name: "own", inputs: { y: [2] }, tolerance: { absolute: 0.5, relative: 1e-6 } }],
+    golden_files: [],
+    warmup_replay: { enabled: true, max_records: 100 },
+    stable_diff: { enabled: false, requests: 20 },
+    latency: { enabled: false, requests: 20, floor: 5 },
   });
   assert.equal(view.rollback.action, "delete");
 });

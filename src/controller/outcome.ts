@@ -15,6 +15,8 @@ export interface StepOutcome {
   written?: boolean;
   /** Who applied it; verdicts record it (default "daemon"). */
   by?: string;
+  /** The step's full report for the journal (the gate's bounded GateResult); never folded into the record. */
+  report?: Record<string, unknown>;
 }
 
 export interface Folded {
@@ -108,7 +110,7 @@ export function applyOutcome(desired: DesiredState, step: Step, outcome: StepOut
       d.rollback = { intentId: step.intentId, target: step.target, reject: step.reject, action: step.action };
       for (const v of step.reject) {
         progress(v).failure = {
-          reason: `operator rollback to ${step.target}`,
+          reason: `${step.by === "auto-rollback" ? "automatic rollback (bake probe failed)" : "operator rollback"} to ${step.target}`,
           at: now,
           by,
           allowServing: true,
@@ -120,6 +122,23 @@ export function applyOutcome(desired: DesiredState, step: Step, outcome: StepOut
       break;
     case "start-promote":
       d.promote = { intentId: step.intentId, version: step.version, skipGates: step.skipGates };
+      break;
+    case "request-approval":
+      progress(step.version).approval = { requestedAt: now, deadline: step.deadline };
+      break;
+    case "canary":
+      if (outcome.ok) progress(step.version).canaryAt = now;
+      break;
+    case "reclaim":
+      // Also when it failed: the next scheduled run tries again, not the next pass.
+      d.retention = { at: now };
+      if (outcome.ok) {
+        for (const entry of step.entries) {
+          const record = d.verdicts[entry.version];
+          if (entry.what === "rejected" && record?.quarantinedAs === entry.dirName)
+            record.quarantinedAs = "deleted";
+        }
+      }
       break;
     case "finish-intent":
       if (d.rollback?.intentId === step.intentId) {
@@ -186,6 +205,6 @@ function acceptHandEdit(
 }
 
 export function controllerRecord(desired: DesiredState): ControllerRecord {
-  const { verdicts, progress, pin, lastWritten, verified, rollback, promote } = desired;
-  return { verdicts, progress, pin, lastWritten, verified, rollback, promote };
+  const { verdicts, progress, pin, lastWritten, verified, rollback, promote, retention } = desired;
+  return { verdicts, progress, pin, lastWritten, verified, rollback, promote, retention };
 }

@@ -1,5 +1,5 @@
 /** Admission of new versions, and trimming old ones after a verified promotion. */
-import type { PlanResult } from "./types.js";
+import type { PlanResult, Version } from "./types.js";
 import { compareVersions, modelPolicy, sortVersions } from "./versions.js";
 import {
   safetyWait,
@@ -72,14 +72,26 @@ export function admission(ctx: Ctx): PlanResult | undefined {
   );
 }
 
+/**
+ * After a verified promotion: unload versions below `stable` older than the previous ones kept warm as instant
+ * rollback targets (`keepPrevious`, default 1, most recently promoted first). During the bake period at least the
+ * previous version stays; keepPrevious 0 unloads it once the bake period is over (the engine re-plans then).
+ * Labelled versions are never unloaded.
+ */
 export function trim(ctx: Ctx): PlanResult | undefined {
   const { current, stable, d } = ctx;
   if (current === undefined || stable === undefined) return undefined;
   if (d.verdicts[stable]?.verdict !== "promoted" || d.verified?.version !== stable) return undefined;
-  const previous = previousStable(ctx);
-  if (previous === undefined) return undefined;
+  const baking = ctx.o.now < d.verified.at + (ctx.opts.bakePeriodMs ?? 0);
+  const keep = Math.max(ctx.opts.keepPrevious ?? 1, baking ? 1 : 0);
+  const kept = keptPrevious(ctx, keep);
+  const oldestKept = kept.reduce<Version | undefined>(
+    (oldest, v) => (oldest === undefined || compareVersions(v, oldest) < 0 ? v : oldest),
+    undefined,
+  );
+  const cutoff = oldestKept ?? stable;
   const labelled = new Set(Object.values(current.labels));
-  const dropped = current.specific.filter((v) => compareVersions(v, previous) < 0 && !labelled.has(v));
+  const dropped = current.specific.filter((v) => compareVersions(v, cutoff) < 0 && !labelled.has(v));
   if (dropped.length === 0) return undefined;
   const proposed = modelPolicy(
     current.specific.filter((v) => !dropped.includes(v)),
@@ -87,10 +99,31 @@ export function trim(ctx: Ctx): PlanResult | undefined {
   );
   const blocked = safetyWait(ctx, proposed, "trim");
   if (blocked) return blocked;
+  const why =
+    oldestKept === undefined
+      ? `the bake period of ${stable} is over and no previous version is kept (keep_previous 0)`
+      : `older than the ${kept.length === 1 ? "previous version" : `${kept.length} previous versions`} kept loaded (${sortVersions(kept).join(", ")})`;
   return one(
     { kind: "trim", model: ctx.model, config: proposed, dropped },
-    `unloading ${dropped.join(", ")}, older than previous stable ${previous}`,
+    `unloading ${dropped.join(", ")}: ${why}`,
   );
+}
+
+/** The `keep` previous versions kept warm: listed promoted ones below stable, most recent first; else the highest. */
+function keptPrevious(ctx: Ctx, keep: number): Version[] {
+  if (keep <= 0) return [];
+  const first = previousStable(ctx);
+  if (first === undefined) return [];
+  const stable = ctx.stable!;
+  const listed = ctx.current?.specific ?? [];
+  const promoted = Object.entries(ctx.d.verdicts)
+    .filter(
+      ([v, r]) =>
+        r.verdict === "promoted" && v !== first && compareVersions(v, stable) < 0 && listed.includes(v),
+    )
+    .sort(([va, a], [vb, b]) => b.at - a.at || compareVersions(vb, va))
+    .map(([v]) => v);
+  return [first, ...promoted].slice(0, keep);
 }
 
 /** The most recently promoted version other than stable that is still listed; else the highest listed below it. */

@@ -1,7 +1,21 @@
-/** Moving `stable` to a target version: load → await-available → gate → promote → verify. */
+/**
+ * Moving `stable` to a target version: load → await-available → gate → (a held candidate: canary label, approval,
+ * window; plan-window.ts) → promote → verify.
+ */
 import type { DesiredState, PlanResult, Version } from "./types.js";
 import { isAvailable, isFailedEnd, modelPolicy } from "./versions.js";
-import { activePin, safetyWait, one, waitFor, candidateVersion, type Ctx } from "./plan-context.js";
+import {
+  activePin,
+  safetyWait,
+  one,
+  waitFor,
+  candidateVersion,
+  heldUndesired,
+  staleUnload,
+  candidateRechecked,
+  type Ctx,
+} from "./plan-context.js";
+import { CANARY_LABEL, holdCandidate } from "./plan-window.js";
 
 export interface Target {
   version: Version;
@@ -53,7 +67,9 @@ export function targetPath(ctx: Ctx): PlanResult | undefined {
   if (ctx.stable === version) return verifyStep(ctx);
   if (!current.specific.includes(version)) {
     const onDisk = ctx.disk.get(version);
-    if (onDisk === undefined || onDisk.admission !== "complete") {
+    const rechecked = candidateRechecked(ctx, target.why, version);
+    if (rechecked) return rechecked;
+    if (onDisk === undefined || (onDisk.admission !== "complete" && !loadableSettled(ctx, version))) {
       if (target.why === "candidate") {
         return one(
           {
@@ -68,14 +84,16 @@ export function targetPath(ctx: Ctx): PlanResult | undefined {
           `candidate ${version} is no longer loadable`,
         );
       }
+      // An operator's target still being copied is waited for; one that is gone or will never load ends the intent.
+      const intentId = operatorIntent(ctx, target);
+      if (intentId !== undefined && onDisk?.admission !== "pending") {
+        const reason = `${target.why} target ${version} ${onDisk ? `is ${onDisk.admission} on disk` : "is no longer on disk"}`;
+        return one({ kind: "finish-intent", model, intentId, outcome: "refused", reason }, reason);
+      }
       return waitFor(model, "target-missing", `${target.why} target ${version} is not complete on disk`);
     }
-    if (status?.state === "UNLOADING")
-      return waitFor(
-        model,
-        "unloading",
-        `version ${version} is still UNLOADING; it is put back once it has unloaded`,
-      );
+    const held = heldUndesired(ctx, version);
+    if (held) return held;
     if (isFailedEnd(status) && progress?.retried !== true) {
       return markFailed(
         `TF Serving holds version ${version} as failed (${status?.error_message ?? ""}); a failed number is never retried`,
@@ -100,6 +118,8 @@ export function targetPath(ctx: Ctx): PlanResult | undefined {
         `not AVAILABLE within ${opts.loadTimeoutMs / 1000} s (state ${status?.state ?? "not reported"})`,
       );
     }
+    const stale = staleUnload(ctx, version);
+    if (stale) return stale;
     return one(
       { kind: "await-available", model, version, deadline },
       `waiting for ${version} to become AVAILABLE`,
@@ -115,13 +135,36 @@ export function targetPath(ctx: Ctx): PlanResult | undefined {
       `candidate ${version} passed its gate but ${opts.stableLabel} is pinned to ${pin.version}`,
     );
   }
-  const proposed = modelPolicy(current.specific, { ...current.labels, [opts.stableLabel]: version });
+  if (target.why === "candidate") {
+    const held = holdCandidate(ctx, version);
+    if (held) return held;
+  }
+  // The canary label of a held candidate goes in the same reload that moves stable (to it, or past it).
+  const labels = { ...current.labels, [opts.stableLabel]: version };
+  const canary = labels[CANARY_LABEL];
+  if (canary === version || (canary !== undefined && ctx.d.progress[canary]?.canaryAt !== undefined))
+    delete labels[CANARY_LABEL];
+  const proposed = modelPolicy(current.specific, labels);
   const blocked = safetyWait(ctx, proposed, "promote");
   if (blocked) return blocked;
   return one(
     { kind: "promote", model, config: proposed, version, from: ctx.stable },
     `moving ${opts.stableLabel} from ${ctx.stable ?? "none"} to ${version}`,
   );
+}
+
+/** The operator rollback or promotion that made `target` the target. */
+function operatorIntent(ctx: Ctx, target: Target): string | undefined {
+  if (target.why === "rollback") return ctx.d.rollback?.intentId;
+  return target.why === "promote" ? ctx.d.promote?.intentId : undefined;
+}
+
+/**
+ * A version the scan no longer reads because its fate is settled (`unchecked`) may still become stable again
+ * when it was promoted: it was complete when it served, and an operator rollback or pin may bring it back.
+ */
+export function loadableSettled(ctx: Ctx, version: Version): boolean {
+  return ctx.disk.get(version)?.admission === "unchecked" && ctx.d.verdicts[version]?.verdict === "promoted";
 }
 
 export function verifyStep(ctx: Ctx): PlanResult | undefined {

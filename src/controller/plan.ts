@@ -35,10 +35,16 @@
  *     rollback targets or skipped gates) → promote (move `stable`, previous stable stays listed) → verify (stable
  *     resolves to it). A candidate waits at promote while a pin holds.
  *  8. Finished intents → finish-intent.
- *  9. After a verified promotion: trim (unload) versions older than the previous stable.
+ *  9. After a verified promotion: trim (unload) versions older than the `keepPrevious` previous ones (default 1;
+ *     during the bake period at least the previous stable stays loaded).
  * 10. Admission: a candidate left below stable (stable moved by hand) is skipped; overdue versions are recorded
  *     incomplete; the newest complete never-judged version above stable becomes the candidate, older never-judged
  *     ones are skipped; a newer version still being copied → wait.
+ *
+ * Retention (opt-in, plan-retention.ts) comes between 6 and 7: when a scheduled run is due and stable is verified,
+ * one `reclaim` step deletes superseded promoted versions beyond the newest K and old `.rejected-*` directories.
+ * A candidate that passed its gate while outside a promotion window, in a freeze or awaiting approval is held at
+ * 7 (plan-window.ts): labelled `canary`, approval requested, then a `window`/`approval` wait with `until`.
  *
  * Invariants (also re-checked by checkConfigSafety before every write): every label names a version AVAILABLE
  * now, so loading and moving a label are always two reloads; no specific list is empty; `stable` is never removed
@@ -63,6 +69,7 @@ import { failurePath } from "./plan-failure.js";
 import { finishIntent, startIntent } from "./plan-intents.js";
 import { acceptHandEdit, resumeInFlight } from "./plan-recovery.js";
 import { targetPath } from "./plan-target.js";
+import { retention } from "./plan-retention.js";
 import { observedPolicy, statusMap } from "./versions.js";
 
 export { DEFAULT_PLAN_OPTIONS } from "./types.js";
@@ -100,6 +107,7 @@ export function plan(desired: DesiredState, observed: ObservedState, options: Pl
     adopt,
     startIntent,
     failurePath,
+    retention,
     targetPath,
     finishIntent,
     trim,

@@ -51,8 +51,9 @@ export interface Failure {
   at: number;
   by: Actor;
   /**
-   * Only an explicit operator rollback may quarantine a version that has served traffic (been promoted or
-   * labelled); for every other failure such a version is rejected but its directory is left alone.
+   * Only an explicit rollback intent (an operator's, or the bake period's automatic one, actor "auto-rollback")
+   * may quarantine a version that has served traffic (been promoted or labelled); for every other failure such a
+   * version is rejected but its directory is left alone.
    */
   allowServing: boolean;
 }
@@ -67,6 +68,10 @@ export interface VersionProgress {
   quarantinedAs?: string;
   /** Set by an operator retry: the number may be put back although TF Serving lists it as failed. */
   retried?: boolean;
+  /** Set by request-approval: the held candidate waits for an operator's promote until `deadline`. */
+  approval?: { requestedAt: number; deadline: number };
+  /** Set by the canary step: a held candidate is labelled once (an operator may take the label off by hand). */
+  canaryAt?: number;
 }
 
 export interface Pin {
@@ -116,6 +121,8 @@ export interface ControllerRecord {
   rollback?: { intentId: string; target: Version; reject: Version[]; action: QuarantineAction };
   /** An operator promotion under way. */
   promote?: { intentId: string; version: Version; skipGates: boolean };
+  /** When retention last ran for this model (a reclaim step, even one that found nothing to delete). */
+  retention?: { at: number };
 }
 
 export interface DesiredState extends ControllerRecord {
@@ -165,7 +172,9 @@ export type WaitReason =
   | "admission-pending"
   | "pinned"
   | "unsafe-config"
-  | "target-missing";
+  | "target-missing"
+  | "window"
+  | "approval";
 
 /** Steps that write models.config (exactly `config` for this model) and send a reload. */
 export type ConfigStep =
@@ -173,7 +182,9 @@ export type ConfigStep =
   | { kind: "load"; model: string; config: ModelPolicy; version: Version }
   | { kind: "promote"; model: string; config: ModelPolicy; version: Version; from?: Version }
   | { kind: "trim"; model: string; config: ModelPolicy; dropped: Version[] }
-  | { kind: "rollback-config"; model: string; config: ModelPolicy; removed: Version[]; reason: string };
+  | { kind: "rollback-config"; model: string; config: ModelPolicy; removed: Version[]; reason: string }
+  /** Labels a held candidate (passed its gates, not yet promotable) with the canary label; `stable` untouched. */
+  | { kind: "canary"; model: string; config: ModelPolicy; version: Version; label: string; reason: string };
 
 /** Steps that talk to TF Serving without changing its config. */
 export type ProbeStep =
@@ -203,8 +214,12 @@ export type RecordStep =
       target: Version;
       reject: Version[];
       action: QuarantineAction;
+      /** Who asked (the intent's actor): "auto-rollback" when a bake probe failed, `cli:<user>` for an operator. */
+      by?: Actor;
     }
   | { kind: "start-promote"; model: string; intentId: string; version: Version; skipGates: boolean }
+  /** The held candidate now waits for an operator's `tfs-rollout promote` (the approval_waiting event). */
+  | { kind: "request-approval"; model: string; version: Version; deadline: number; reason: string }
   | { kind: "finish-intent"; model: string; intentId: string; outcome: "done" | "refused"; reason: string }
   | {
       kind: "abandon";
@@ -231,7 +246,29 @@ export type Step =
       newName: string;
       reason: string;
     }
-  | { kind: "wait"; model: string; reason: WaitReason; detail: string; until?: number };
+  | { kind: "wait"; model: string; reason: WaitReason; detail: string; until?: number }
+  /**
+   * Never planned: the bake period's health probe of `stable` (src/engine/bake.ts), journaled and reported as a
+   * step event when it fails, just before its automatic rollback intent (actor "auto-rollback") is queued.
+   */
+  | {
+      kind: "bake-probe";
+      model: string;
+      version: Version;
+      label: string;
+      until: number;
+      rollbackTo?: Version;
+    }
+  /** Retention: deletes superseded promoted versions and old `.rejected-*` directories inside basePath. */
+  | { kind: "reclaim"; model: string; basePath: string; entries: ReclaimEntry[]; reason: string };
+
+export interface ReclaimEntry {
+  /** The child name inside basePath: a version directory or a `.rejected-*` quarantine directory. */
+  dirName: string;
+  version: Version;
+  what: "promoted" | "rejected";
+  why: string;
+}
 
 export type StepKind = Step["kind"];
 
@@ -242,6 +279,41 @@ export interface PlanOptions {
   loadTimeoutMs: number;
   /** What quarantine does to a rejected version's directory by default (default "rename"). */
   rollbackAction: QuarantineAction;
+  /** Promotion window facts at `now`, computed by the engine with its clock; absent: always open. */
+  window?: WindowFacts;
+  /** Manual approval of candidates; absent: not required. */
+  approval?: ApprovalPolicy;
+  /** Retention (opt-in); absent: nothing is ever reclaimed. */
+  retention?: RetentionPolicy;
+  /** Previous versions kept loaded after the bake period (default 1; 0 unloads the previous one). */
+  keepPrevious?: number;
+  /** Bake period after a verified promotion (default 0): at least the previous version stays loaded until it ends. */
+  bakePeriodMs?: number;
+}
+
+export interface WindowFacts {
+  /** Inside a promotion window and outside every freeze. */
+  open: boolean;
+  /** Why closed (or which window is open), for the wait's detail. */
+  detail: string;
+  /** When it opens next (epoch ms), when known. */
+  opensAt?: number;
+}
+
+export interface ApprovalPolicy {
+  required: boolean;
+  /** How long a held candidate waits for `tfs-rollout promote`. */
+  timeoutMs: number;
+  onTimeout: "reject" | "promote";
+}
+
+export interface RetentionPolicy {
+  /** Promoted versions kept on disk (the newest promoted ones). */
+  keepPromoted: number;
+  /** `.rejected-*` directories are deleted once rejected this long ago. */
+  keepRejectedForMs: number;
+  /** The latest scheduled retention run at or before `now` (epoch ms): due when the last run is older. */
+  dueAt: number;
 }
 
 export const DEFAULT_PLAN_OPTIONS: PlanOptions = {

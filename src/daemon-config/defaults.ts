@@ -1,4 +1,5 @@
 import { DEFAULT_GRPC_ADDRESS, DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH } from "../tfserving/grpc-client.js";
+import { DEFAULT_OPS_LISTEN } from "../ops/listen-address.js";
 import type { DaemonConfig } from "./types.js";
 
 /** Read when it exists and no --config is given; a missing default file is not an error. */
@@ -25,9 +26,21 @@ export const DEFAULTS = {
     signature_name: "serving_default",
     allow_breaking_signature: false,
     requests: [],
+    golden_files: [],
+    // Cheap by default: warmup replay (at most 100 records) runs; the stable diff and the latency budget run
+    // only when their section is configured.
+    warmup_replay: { enabled: true, max_records: 100 },
+    stable_diff: { enabled: false, requests: 20 },
+    latency: { enabled: false, requests: 20, floor: 5 },
   },
   rollback: { action: "rename" },
+  promotion: { timezone: "UTC", windows: [], freezes: [] },
+  approval: { required: false, on_timeout: "reject" },
+  retention: { enabled: false, keep_promoted: 3, keep_rejected_for: 7 * 86_400_000, cron: "0 3 * * *" },
+  bake: { period: 600_000, probe_cron: "*/30 * * * * *", keep_previous: 1 },
   logging: { level: "info", pretty: false },
+  http: { listen: DEFAULT_OPS_LISTEN },
+  notifications: { webhooks: [] },
   models_overrides: {},
 } as const satisfies Omit<
   DaemonConfig,
@@ -35,6 +48,9 @@ export const DEFAULTS = {
 > & { gate: Omit<DaemonConfig["gate"], "use_rest"> };
 
 export const DEFAULT_TOLERANCE = { absolute: 1e-6, relative: 1e-6 } as const;
+
+/** Each notifications.webhooks[] entry's timeout (per attempt, ms) and retries when the file leaves them out. */
+export const DEFAULT_WEBHOOK = { timeout: 5000, retries: 3 } as const;
 
 /**
  * systemd's StateDirectory= passes $STATE_DIRECTORY, a colon-separated list when the unit names several

@@ -14,6 +14,8 @@ export interface DaemonConfigFlags {
   models?: string;
   once?: boolean;
   pretty?: boolean;
+  /** The daemon only: HOST:PORT of the ops HTTP server, or "off". */
+  http?: string;
 }
 
 /** Each overriding flag and the YAML key it replaces. `path` values are resolved against the working directory. */
@@ -24,6 +26,7 @@ export const FLAG_KEYS = [
   { option: "stateDir", flag: "--state-dir", key: ["state_dir"], kind: "path" },
   { option: "models", flag: "--models", key: ["models"], kind: "list" },
   { option: "pretty", flag: "--pretty", key: ["logging", "pretty"], kind: "switch" },
+  { option: "http", flag: "--http", key: ["http", "listen"], kind: "string" },
 ] as const satisfies readonly {
   option: keyof DaemonConfigFlags;
   flag: string;
@@ -33,7 +36,7 @@ export const FLAG_KEYS = [
 
 /**
  * Adds the shared flags to a command. `once: true` adds `--once` too (the daemon only: one reconcile pass, then
- * exit with a code saying whether everything converged).
+ * exit with a code saying whether everything converged) and `--http` (the ops server's listen address).
  */
 export function addDaemonConfigOptions(command: Command, options: { once?: boolean } = {}): Command {
   command
@@ -55,13 +58,18 @@ export function addDaemonConfigOptions(command: Command, options: { once?: boole
     .option("--pretty", "human-readable logs instead of JSON (overrides logging.pretty)");
   if (options.once)
     command.option("--once", "one reconcile pass, then exit (exit code 0 only when all converged)");
+  if (options.once)
+    command.option(
+      "--http <host:port>",
+      "listen address of /livez, /readyz and /metrics, or off (overrides http.listen; default 127.0.0.1:9464)",
+    );
   return command;
 }
 
 /** Picks the shared flags out of `command.opts()`. */
 export function daemonConfigFlags(opts: Record<string, unknown>): DaemonConfigFlags {
   const flags: DaemonConfigFlags = {};
-  for (const name of ["config", "modelConfigFile", "grpc", "rest", "stateDir", "models"] as const) {
+  for (const name of ["config", "modelConfigFile", "grpc", "rest", "stateDir", "models", "http"] as const) {
     if (typeof opts[name] === "string") flags[name] = opts[name];
   }
   if (opts.once === true) flags.once = true;

@@ -28,10 +28,54 @@ const HINTS: Record<string, string> = {
   "gate.requests[].inputs":
     'input tensors as in TF Serving\'s REST "inputs", e.g. inputs: { x: [[1.0, 2.0]] }',
   "gate.requests[].tolerance": "numbers >= 0, e.g. tolerance: { absolute: 1e-6, relative: 1e-4 }",
+  "gate.requests[].tolerance.top_k":
+    "a whole number >= 1 of top classes compared per row, e.g. tolerance: { top_k: 5, min_top_k_agreement: 0.99 }",
+  "gate.requests[].tolerance.min_top_k_agreement":
+    "a share between 0 and 1, with top_k, e.g. tolerance: { top_k: 1, min_top_k_agreement: 0.99 }",
+  "gate.golden_files":
+    "a list of JSON request files or PredictionLog TFRecords, relative to the config file, e.g. golden_files: [golden/cats.json]",
+  "gate.golden_tolerance":
+    "numbers >= 0, e.g. golden_tolerance: { absolute: 1e-4, relative: 1e-3 } (or top_k)",
+  "gate.warmup_replay": "e.g. warmup_replay: { enabled: true, max_records: 100 }",
+  "gate.stable_diff":
+    "e.g. stable_diff: { max_absolute: 0.01, max_relative: 0.05, min_argmax_agreement: 0.99, requests: 20 }",
+  "gate.latency":
+    "e.g. latency: { requests: 20, p99_budget: 200ms, max_p99_ratio_vs_stable: 1.5 } (budgets are durations, ratios numbers > 0)",
+  "bake.probe_cron":
+    'a node-cron expression, 5 fields or 6 with seconds first, quoted, e.g. probe_cron: "*/30 * * * * *"',
+  "bake.keep_previous": "a whole number >= 0 of previous versions kept loaded, e.g. keep_previous: 1",
   "rollback.action":
     "rename (keep the directory under a name TF Serving ignores) or delete, e.g. action: rename",
   "logging.level": "one of trace, debug, info, warn, error, fatal, silent, e.g. level: info",
   "logging.pretty": "true or false, e.g. pretty: true",
+  "http.listen":
+    "HOST:PORT for /livez, /readyz and /metrics, e.g. listen: 127.0.0.1:9464 (0.0.0.0:9464 for Kubernetes probes), or listen: off",
+  "notifications.webhooks":
+    "a list of { url, secret_env?, timeout?, retries?, events? }, e.g. webhooks: [{ url: https://hooks.example.com/tfs-rollout }]",
+  "notifications.webhooks[].url":
+    "the receiver's http:// or https:// URL, e.g. url: https://hooks.example.com/tfs",
+  "notifications.webhooks[].secret_env":
+    "the NAME of an environment variable holding the HMAC key (never the key itself), e.g. secret_env: TFS_ROLLOUT_WEBHOOK_SECRET",
+  "notifications.webhooks[].retries":
+    "a whole number >= 0 of retries after the first attempt, e.g. retries: 3",
+  "notifications.webhooks[].events":
+    "a list of candidate_detected, gate_failed, promoted, rolled_back, stuck_past_deadline, approval_waiting; omit it for every event",
+  "promotion.timezone": 'an IANA time zone name, e.g. timezone: "Europe/Paris" (default UTC)',
+  "promotion.windows":
+    'a list of { cron, duration }, e.g. windows: [{ cron: "0 9 * * 1-5", duration: 8h }] (weekdays 09:00-17:00)',
+  "promotion.windows[].duration": "a duration with a unit (ms, s, m, h, d), e.g. duration: 8h",
+  "promotion.freezes":
+    'a list of { cron, duration } or { from, to }, e.g. freezes: [{ from: "2026-12-24T00:00:00Z", to: "2027-01-02T00:00:00Z" }]',
+  "promotion.freezes[].duration": "a duration with a unit (ms, s, m, h, d), e.g. duration: 66h",
+  "approval.required": "true or false, e.g. required: true (then set approval.timeout too)",
+  "approval.timeout": "a duration with a unit (ms, s, m, h, d), e.g. timeout: 24h",
+  "approval.on_timeout":
+    "reject (the candidate is rolled back like a failed gate) or promote, e.g. on_timeout: reject",
+  "retention.enabled": "true or false (default false: nothing is ever deleted), e.g. enabled: true",
+  "retention.keep_promoted": "a whole number >= 1 of promoted versions kept on disk, e.g. keep_promoted: 3",
+  "retention.keep_rejected_for": "a duration with a unit (ms, s, m, h, d), e.g. keep_rejected_for: 7d",
+  "retention.cron":
+    'a node-cron expression, 5 fields or 6 with seconds first, quoted, e.g. cron: "0 3 * * *"',
   models_overrides:
     "a map from model name to overrides, e.g. models_overrides: { resnet: { rollback: { action: delete } } }",
 };
@@ -48,6 +92,11 @@ const DURATION_KEYS = new Set([
   "rollout.load_deadline",
   "rollout.reload_coalesce_window",
   "gate.request_deadline",
+  "gate.latency.p50_budget",
+  "gate.latency.p99_budget",
+  "gate.latency.floor",
+  "bake.period",
+  "notifications.webhooks[].timeout",
 ]);
 
 /** The key a path's hint is filed under: overrides map to the global key, list indexes to `[]`. */

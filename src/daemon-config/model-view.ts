@@ -1,3 +1,4 @@
+import { mergeGate } from "./gate-normalize.js";
 import type { DaemonConfig, ModelConfigView, ModelOverrides } from "./types.js";
 
 /**
@@ -17,7 +18,11 @@ export function configForModel(config: DaemonConfig, name: string): ModelConfigV
     },
     admission: { ...config.admission, ...overrides.admission },
     rollout: { load_deadline: config.rollout.load_deadline, ...overrides.rollout },
-    gate: { ...config.gate, ...overrides.gate },
+    gate: mergeGate(config.gate, overrides.gate),
     rollback: { ...config.rollback, ...overrides.rollback },
+    bake: { ...config.bake, ...overrides.bake },
+    promotion: { ...config.promotion, ...overrides.promotion },
+    approval: { ...config.approval, ...overrides.approval },
+    retention: { ...config.retention, ...overrides.retention },
   });
 }

@@ -1,5 +1,6 @@
 import { isAbsolute, resolve } from "node:path";
-import { DEFAULT_TOLERANCE, DEFAULTS, defaultStateDir } from "./defaults.js";
+import { DEFAULT_TOLERANCE, DEFAULT_WEBHOOK, DEFAULTS, defaultStateDir } from "./defaults.js";
+import { deepGateOverrides, normalizeDeepGate } from "./gate-normalize.js";
 import type { DaemonConfigFile } from "./schema.js";
 import type { DaemonConfig, GateRequestConfig, ModelOverrides, TlsConfig } from "./types.js";
 
@@ -33,18 +34,33 @@ export function normalizeDaemonConfig(file: DaemonConfigFile, context: Normalize
     gate: {
       ...DEFAULTS.gate,
       use_rest: restUrl !== undefined,
-      ...withoutUndefined({ ...file.gate, requests: undefined }),
+      ...withoutUndefined({ ...file.gate, requests: undefined, golden_tolerance: undefined }),
       requests: normalizeRequests(file.gate?.requests) ?? [],
+      ...normalizeDeepGate(file.gate, path),
     },
+    bake: { ...DEFAULTS.bake, ...file.bake },
     rollback: { ...DEFAULTS.rollback, ...file.rollback },
+    promotion: { ...DEFAULTS.promotion, ...file.promotion },
+    approval: { ...DEFAULTS.approval, ...file.approval },
+    retention: { ...DEFAULTS.retention, ...file.retention },
     logging: { ...DEFAULTS.logging, ...file.logging },
-    models_overrides: normalizeOverrides(file.models_overrides ?? {}),
+    http: { listen: normalizeListen(file.http?.listen) },
+    notifications: {
+      webhooks: (file.notifications?.webhooks ?? []).map((hook) => ({ ...DEFAULT_WEBHOOK, ...hook })),
+    },
+    models_overrides: normalizeOverrides(file.models_overrides ?? {}, path),
     once: context.once,
     config_file: context.configFile,
   };
   if (tfServing.tls) config.tf_serving.tls = normalizeTls(tfServing.tls, path);
   if (file.models) config.models = [...file.models];
   return config;
+}
+
+/** http.listen: "off" or false disable the ops server (null); absent means the default address. */
+function normalizeListen(listen: string | false | undefined): string | null {
+  if (listen === false || listen === "off") return null;
+  return listen?.trim() ?? DEFAULTS.http.listen;
 }
 
 function normalizeTls(tls: TlsConfig, path: (value: string) => string): TlsConfig {
@@ -67,13 +83,17 @@ function normalizeRequests(requests: FileRequest[] | undefined): GateRequestConf
 
 function normalizeOverrides(
   overrides: NonNullable<DaemonConfigFile["models_overrides"]>,
+  path: (value: string) => string,
 ): Record<string, ModelOverrides> {
   const out: Record<string, ModelOverrides> = {};
   for (const [name, model] of Object.entries(overrides)) {
     const normalized: ModelOverrides = withoutUndefined({ ...model, gate: undefined });
     if (model.gate) {
       const requests = normalizeRequests(model.gate.requests);
-      normalized.gate = withoutUndefined({ ...model.gate, requests });
+      normalized.gate = {
+        ...withoutUndefined({ ...model.gate, requests, golden_tolerance: undefined }),
+        ...deepGateOverrides(model.gate, path),
+      };
     }
     out[name] = normalized;
   }

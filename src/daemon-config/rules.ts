@@ -1,3 +1,4 @@
+import { statSync } from "node:fs";
 import { formatDuration } from "./duration.js";
 import { configForModel } from "./model-view.js";
 import { didYouMean } from "./suggest.js";
@@ -109,7 +110,37 @@ function modelRules(view: ModelConfigView, config: DaemonConfig, prefix: Propert
     });
   const requests = blame("gate", "requests");
   if (requests) problems.push(...duplicateRequestNames(gate.requests, requests));
+  const approval = blame("approval", "required", "timeout");
+  if (approval && view.approval.required && view.approval.timeout === undefined)
+    problems.push({
+      path: approval,
+      message: "approval is required but approval.timeout is not set: a candidate would wait forever",
+      hint: "set approval.timeout (e.g. timeout: 24h) and approval.on_timeout: reject or promote",
+    });
+  const golden = blame("gate", "golden_files");
+  if (golden) problems.push(...missingGoldenFiles(gate.golden_files, golden));
   return problems;
+}
+
+/** Golden files are read at every gate run: one that is missing now would fail every candidate. */
+function missingGoldenFiles(files: string[], path: PropertyKey[]): RuleProblem[] {
+  return files.flatMap((file, index) => {
+    let problem: string | undefined;
+    try {
+      if (!statSync(file).isFile()) problem = `${file} is not a file`;
+    } catch (error) {
+      problem = `${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? String(error)})`;
+    }
+    return problem === undefined
+      ? []
+      : [
+          {
+            path: [...path, index],
+            message: `golden file ${problem}`,
+            hint: "relative paths are relative to the config file's directory; give a JSON request file or a TFRecord of PredictionLogs",
+          },
+        ];
+  });
 }
 
 function duplicateRequestNames(requests: GateRequestConfig[], path: PropertyKey[]): RuleProblem[] {

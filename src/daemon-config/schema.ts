@@ -2,6 +2,9 @@ import { validateDetailed } from "node-cron";
 import { z } from "zod";
 import { parseByteSize } from "./byte-size.js";
 import { parseDuration } from "./duration.js";
+import { approvalSchema, promotionSchema, retentionSchema } from "./schema-promotion.js";
+import { ROLLOUT_EVENT_TYPES } from "../ops/events.js";
+import { parseListenAddress } from "../ops/listen-address.js";
 
 /**
  * The shape of the YAML file (after command-line flags are laid over it). Every key is optional here; defaults
@@ -120,6 +123,24 @@ export const rolloutSchema = z.strictObject({
 
 const tolerance = z.number().min(0, { message: "must be >= 0" });
 
+const share = z
+  .number()
+  .min(0, { message: "must be between 0 and 1 (a share, e.g. 0.99)" })
+  .max(1, { message: "must be between 0 and 1 (a share, e.g. 0.99)" });
+
+/** Elementwise (absolute + relative·|expected|), or with top_k: agreement of each row's top-k class indices. */
+export const gateToleranceSchema = z
+  .strictObject({
+    absolute: tolerance.optional(),
+    relative: tolerance.optional(),
+    top_k: positiveInt.optional(),
+    min_top_k_agreement: share.optional(),
+  })
+  .refine((t) => t.min_top_k_agreement === undefined || t.top_k !== undefined, {
+    message: "needs top_k (the number of top classes compared)",
+    path: ["min_top_k_agreement"],
+  });
+
 export const gateRequestSchema = z.strictObject({
   name: nonEmpty,
   signature_name: nonEmpty.optional(),
@@ -127,7 +148,7 @@ export const gateRequestSchema = z.strictObject({
     message: "must name at least one input",
   }),
   expected_outputs: z.record(nonEmpty, z.json()).optional(),
-  tolerance: z.strictObject({ absolute: tolerance.optional(), relative: tolerance.optional() }).optional(),
+  tolerance: gateToleranceSchema.optional(),
 });
 
 export const gateSchema = z.strictObject({
@@ -136,6 +157,42 @@ export const gateSchema = z.strictObject({
   signature_name: nonEmpty.optional(),
   allow_breaking_signature: z.boolean().optional(),
   requests: z.array(gateRequestSchema).optional(),
+  golden_files: z.array(nonEmpty).optional(),
+  golden_tolerance: gateToleranceSchema.optional(),
+  warmup_replay: z
+    .strictObject({ enabled: z.boolean().optional(), max_records: positiveInt.optional() })
+    .optional(),
+  stable_diff: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      max_absolute: tolerance.optional(),
+      max_relative: tolerance.optional(),
+      min_argmax_agreement: share.optional(),
+      requests: positiveInt.optional(),
+    })
+    .optional(),
+  latency: z
+    .strictObject({
+      enabled: z.boolean().optional(),
+      requests: positiveInt.optional(),
+      p50_budget: duration({ min: 1 }).optional(),
+      p99_budget: duration({ min: 1 }).optional(),
+      max_p50_ratio_vs_stable: z.number().positive({ message: "must be > 0, e.g. 1.5" }).optional(),
+      max_p99_ratio_vs_stable: z.number().positive({ message: "must be > 0, e.g. 1.5" }).optional(),
+      floor: duration().optional(),
+    })
+    .optional(),
+});
+
+/** After a verified promotion: probe stable for `period`, roll back on failure; keep N previous versions loaded. */
+export const bakeSchema = z.strictObject({
+  period: duration().optional(),
+  probe_cron: cron.optional(),
+  keep_previous: z
+    .number()
+    .int({ message: "must be a whole number" })
+    .min(0, { message: "must be >= 0 (0 unloads the previous version after the bake period)" })
+    .optional(),
 });
 
 export const rollbackSchema = z.strictObject({
@@ -147,6 +204,52 @@ export const loggingSchema = z.strictObject({
   pretty: z.boolean().optional(),
 });
 
+/** The ops HTTP server's HOST:PORT (port 0: any free port), or off (the YAML string, or false) for none. */
+const listenAddress = z.unknown().transform((value, ctx) => {
+  if (value === false || value === "off") return false as const;
+  if (typeof value !== "string") {
+    ctx.addIssue({ code: "custom", message: "is not HOST:PORT or off" });
+    return z.NEVER;
+  }
+  try {
+    parseListenAddress(value);
+  } catch (error) {
+    ctx.addIssue({
+      code: "custom",
+      message: (error as Error).message.replace(/^listen address "[^"]*" /, ""),
+    });
+    return z.NEVER;
+  }
+  return value;
+});
+
+export const httpSchema = z.strictObject({
+  listen: listenAddress.optional(),
+});
+
+const envName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, {
+  message: "is not an environment variable name (letters, digits and _, not starting with a digit)",
+});
+
+export const webhookSchema = z.strictObject({
+  url: httpUrl,
+  secret_env: envName.optional(),
+  timeout: duration({ min: 1 }).optional(),
+  retries: z
+    .number()
+    .int({ message: "must be a whole number" })
+    .min(0, { message: "must be >= 0" })
+    .optional(),
+  events: z
+    .array(z.enum(ROLLOUT_EVENT_TYPES))
+    .min(1, { message: "must list at least one event (omit it for every event)" })
+    .optional(),
+});
+
+export const notificationsSchema = z.strictObject({
+  webhooks: z.array(webhookSchema).optional(),
+});
+
 /** What a model may override (see ModelSettings): only settings that make sense per model. */
 export const modelOverridesSchema = z.strictObject({
   watch: watchSchema.pick({ use_polling: true, poll_interval: true }).optional(),
@@ -154,6 +257,10 @@ export const modelOverridesSchema = z.strictObject({
   rollout: rolloutSchema.pick({ load_deadline: true }).optional(),
   gate: gateSchema.optional(),
   rollback: rollbackSchema.optional(),
+  bake: bakeSchema.optional(),
+  promotion: promotionSchema.optional(),
+  approval: approvalSchema.optional(),
+  retention: retentionSchema.optional(),
 });
 
 export const daemonConfigFileSchema = z.strictObject({
@@ -169,7 +276,13 @@ export const daemonConfigFileSchema = z.strictObject({
   rollout: rolloutSchema.optional(),
   gate: gateSchema.optional(),
   rollback: rollbackSchema.optional(),
+  bake: bakeSchema.optional(),
+  promotion: promotionSchema.optional(),
+  approval: approvalSchema.optional(),
+  retention: retentionSchema.optional(),
   logging: loggingSchema.optional(),
+  http: httpSchema.optional(),
+  notifications: notificationsSchema.optional(),
   models_overrides: z.record(modelName, modelOverridesSchema).optional(),
 });
 

@@ -3,6 +3,7 @@
  * Field names are the YAML keys (snake_case), so a key path in an error message, a log line and the code that
  * reads it are spelled the same way.
  */
+import type { RolloutEventType } from "../ops/events.js";
 
 export interface TlsConfig {
   /** PEM of the CA that signed TF Serving's certificate; system roots when absent. */
@@ -67,6 +68,49 @@ export interface RolloutConfig {
 export interface GateTolerance {
   absolute: number;
   relative: number;
+  /** Compare floating-point outputs by the top-k class indices of each row instead of elementwise. */
+  top_k?: number;
+  /** Share (0..1) of rows whose top-k index sets must agree (default 1: every row). */
+  min_top_k_agreement?: number;
+}
+
+export interface WarmupReplayConfig {
+  /** Replay the candidate's assets.extra/tf_serving_warmup_requests predict records as smoke requests. */
+  enabled: boolean;
+  max_records: number;
+}
+
+/** Candidate vs stable over the same requests; an absent bound is measured and reported only. */
+export interface StableDiffConfig {
+  enabled: boolean;
+  max_absolute?: number;
+  max_relative?: number;
+  /** Share (0..1) of rows of classifier outputs whose argmax must agree. */
+  min_argmax_agreement?: number;
+  /** Requests sent to stable at most. */
+  requests: number;
+}
+
+/** p50/p99 over `requests` Predicts to the candidate (interleaved with stable's), in ms. */
+export interface LatencyConfig {
+  enabled: boolean;
+  requests: number;
+  p50_budget?: number;
+  p99_budget?: number;
+  max_p50_ratio_vs_stable?: number;
+  max_p99_ratio_vs_stable?: number;
+  /** Stable's percentiles count as at least this much in the ratios (sub-millisecond jitter never fails). */
+  floor: number;
+}
+
+/** After a verified promotion (issue 7 "bake period"). */
+export interface BakeConfig {
+  /** How long `stable` is probed after its promotion; 0: no bake period. */
+  period: number;
+  /** node-cron expression of the health probe during the bake period. */
+  probe_cron: string;
+  /** Previous versions kept loaded after the bake period (instant rollback targets); 0 unloads them. */
+  keep_previous: number;
 }
 
 /** An operator-written smoke request (shape only; issue 7 gives it its full meaning). */
@@ -90,7 +134,21 @@ export interface GateConfig {
   /** Let a candidate whose serving inputs differ from stable's (names, dtypes, ranks) pass the gate. */
   allow_breaking_signature: boolean;
   requests: GateRequestConfig[];
+  /** Golden request files (absolute): JSON in the gate.requests form, or TFRecords of PredictionLogs. */
+  golden_files: string[];
+  /** Tolerance of golden file requests that carry none (default: DEFAULT_TOLERANCE). */
+  golden_tolerance?: GateTolerance;
+  warmup_replay: WarmupReplayConfig;
+  stable_diff: StableDiffConfig;
+  latency: LatencyConfig;
 }
+
+/** A model's gate override: nested sections merge key by key over the global ones. */
+export type GateOverrides = Partial<Omit<GateConfig, "warmup_replay" | "stable_diff" | "latency">> & {
+  warmup_replay?: Partial<WarmupReplayConfig>;
+  stable_diff?: Partial<StableDiffConfig>;
+  latency?: Partial<LatencyConfig>;
+};
 
 export type RollbackAction = "rename" | "delete";
 
@@ -107,6 +165,65 @@ export interface LoggingConfig {
   pretty: boolean;
 }
 
+export interface HttpConfig {
+  /** HOST:PORT of /livez, /readyz and /metrics (port 0: any free port, logged); null: no HTTP server. */
+  listen: string | null;
+}
+
+export interface WebhookConfig {
+  /** http(s) URL each event is POSTed to. */
+  url: string;
+  /** Name of the environment variable holding the HMAC key (never the key itself); absent: unsigned events. */
+  secret_env?: string;
+  /** Per attempt, ms. */
+  timeout: number;
+  /** Retries after the first attempt. */
+  retries: number;
+  /** Only these event types (absent: every event). */
+  events?: RolloutEventType[];
+}
+
+export interface NotificationsConfig {
+  webhooks: WebhookConfig[];
+}
+
+/** A recurring window: open from each cron occurrence for `duration` ms. */
+export interface CronSpanConfig {
+  cron: string;
+  duration: number;
+}
+
+/** A freeze: recurring, or one-off between two ISO 8601 times with offset. */
+export type FreezeConfig = CronSpanConfig | { from: string; to: string };
+
+export interface PromotionConfig {
+  /** IANA time zone the window and freeze crons are read in. */
+  timezone: string;
+  /** A candidate that passed its gates is promoted only inside one of these; empty means any time. */
+  windows: CronSpanConfig[];
+  /** Never promoted inside one of these (a freeze wins over a window). */
+  freezes: FreezeConfig[];
+}
+
+export interface ApprovalConfig {
+  /** A candidate that passed its gates waits, labelled canary, for `tfs-rollout promote`. */
+  required: boolean;
+  /** How long it waits (required when `required`: never wait forever). */
+  timeout?: number;
+  on_timeout: "reject" | "promote";
+}
+
+export interface RetentionConfig {
+  /** Nothing is ever deleted unless this is true. */
+  enabled: boolean;
+  /** Promoted versions kept on disk (the newest promoted ones; stable and the previous one always). */
+  keep_promoted: number;
+  /** `.rejected-*` directories are deleted this long after the rejection. */
+  keep_rejected_for: number;
+  /** When retention runs (node-cron, the daemon's local time). */
+  cron: string;
+}
+
 /** The sections a model may override; each key is merged over the global value (lists are replaced). */
 export interface ModelSettings {
   watch: Pick<WatchConfig, "use_polling" | "poll_interval">;
@@ -114,9 +231,15 @@ export interface ModelSettings {
   rollout: Pick<RolloutConfig, "load_deadline">;
   gate: GateConfig;
   rollback: RollbackConfig;
+  bake: BakeConfig;
+  promotion: PromotionConfig;
+  approval: ApprovalConfig;
+  retention: RetentionConfig;
 }
 
-export type ModelOverrides = { [K in keyof ModelSettings]?: Partial<ModelSettings[K]> };
+export type ModelOverrides = { [K in Exclude<keyof ModelSettings, "gate">]?: Partial<ModelSettings[K]> } & {
+  gate?: GateOverrides;
+};
 
 export interface DaemonConfig {
   tf_serving: TfServingConfig;
@@ -131,7 +254,13 @@ export interface DaemonConfig {
   rollout: RolloutConfig;
   gate: GateConfig;
   rollback: RollbackConfig;
+  bake: BakeConfig;
+  promotion: PromotionConfig;
+  approval: ApprovalConfig;
+  retention: RetentionConfig;
   logging: LoggingConfig;
+  http: HttpConfig;
+  notifications: NotificationsConfig;
   models_overrides: Record<string, ModelOverrides>;
   /** One reconcile pass, then exit (command line only). */
   once: boolean;

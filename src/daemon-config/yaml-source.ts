@@ -1,4 +1,14 @@
-import { isAlias, isMap, isScalar, isSeq, LineCounter, parseDocument, type Document, type Node } from "yaml";
+import {
+  isAlias,
+  isMap,
+  isScalar,
+  isSeq,
+  LineCounter,
+  parseDocument,
+  visit,
+  type Document,
+  type Node,
+} from "yaml";
 
 /** The daemon config file as parsed YAML: its plain value and a way back from a key path to FILE:LINE:COL. */
 export interface YamlSource {
@@ -22,14 +32,35 @@ export function parseYamlSource(file: string, text: string): YamlSource | { erro
   };
   if (doc.errors.length > 0)
     return { errors: doc.errors.map((error) => ({ where: at(error.pos[0]), message: error.message })) };
+  let value: unknown;
+  try {
+    value = doc.toJS({ maxAliasCount: 100 }) ?? {};
+  } catch (error) {
+    // An alias without its anchor (`*a`) or an alias bomb: the yaml library throws instead of reporting it.
+    return { errors: [{ where: at(aliasOffset(doc) ?? 0), message: (error as Error).message }] };
+  }
   return {
     file,
-    value: doc.toJS({ maxAliasCount: 100 }) ?? {},
+    value,
     locate(path, options = {}) {
       const range = rangeOf(doc, path, options.key ?? false);
       return range ? at(range[0]) : `${file}:1:1`;
     },
   };
+}
+
+/** Where the first alias that names no anchor is, if any. */
+function aliasOffset(doc: Document): number | undefined {
+  let offset: number | undefined;
+  visit(doc, {
+    Alias(_, node) {
+      if (node.resolve(doc) === undefined) {
+        offset = node.range?.[0];
+        return visit.BREAK;
+      }
+    },
+  });
+  return offset;
 }
 
 type Range = [number, number, number];

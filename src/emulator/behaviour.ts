@@ -16,12 +16,13 @@
 //     "predict_error": {"code": "INTERNAL", "message": "boom"},  // every Predict fails with this status
 //     "latency_ms": 250,                          // added to every Predict
 //     "load_error": {"code": "NOT_FOUND", "message": "..."},     // the version fails to load with this status
-//     "load_delay_ms": 1000                       // loading takes this much longer
-//   }
+//     "load_delay_ms": 1000,                      // loading takes this much longer
+//     "degrade_when_file": "DEGRADED"             // while <version dir>/DEGRADED exists, every Predict fails
+//   }                                             //   (predict_error, or INTERNAL): a version going bad in service
 // All keys are optional; unknown keys are an error (a typo must not silently do nothing).
 
-import { readFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { dirname, join } from "node:path";
 import { z } from "zod";
 import { UsageError } from "../errors.js";
 import { messageType } from "../proto/registry.js";
@@ -42,6 +43,8 @@ export interface Behaviour {
   latencyMs: number;
   loadError?: StatusFault;
   loadDelayMs: number;
+  /** Absolute path: while this file exists every Predict fails (a loaded version degrading later). */
+  degradeWhenFile?: string;
   /** The emulator.json it came from; absent for the default behaviour. */
   source?: string;
 }
@@ -72,6 +75,10 @@ const behaviourFileSchema = z.strictObject({
   latency_ms: millis.optional(),
   load_error: statusSchema.optional(),
   load_delay_ms: millis.optional(),
+  degrade_when_file: z
+    .string()
+    .regex(/^[^/\\]+$/, { message: "must be a plain file name inside the version directory" })
+    .optional(),
 });
 
 /** Parses emulator.json text; `where` names the file in errors. */
@@ -92,7 +99,7 @@ export function parseBehaviour(text: string, where: string): Behaviour {
     );
     throw new UsageError(`invalid emulator behaviour file: ${problems.join("; ")}`, {
       where,
-      hint: "allowed keys: scale, offset, nan_outputs, output_shape, predict_error {code, message}, latency_ms, load_error {code, message}, load_delay_ms",
+      hint: "allowed keys: scale, offset, nan_outputs, output_shape, predict_error {code, message}, latency_ms, load_error {code, message}, load_delay_ms, degrade_when_file",
     });
   }
   const file = parsed.data;
@@ -107,6 +114,9 @@ export function parseBehaviour(text: string, where: string): Behaviour {
   if (file.output_shape) behaviour.outputShape = file.output_shape;
   if (file.predict_error) behaviour.predictError = file.predict_error;
   if (file.load_error) behaviour.loadError = file.load_error;
+  // `where` is <version dir>/assets.extra/emulator.json.
+  if (file.degrade_when_file)
+    behaviour.degradeWhenFile = join(dirname(dirname(where)), file.degrade_when_file);
   return behaviour;
 }
 
@@ -336,5 +346,7 @@ export async function runPredict(
   if (behaviour.latencyMs > 0) await sleep(behaviour.latencyMs);
   if (behaviour.predictError)
     throw new ServingError(behaviour.predictError.code, behaviour.predictError.message);
+  if (behaviour.degradeWhenFile !== undefined && existsSync(behaviour.degradeWhenFile))
+    throw new ServingError("INTERNAL", `emulator: degraded (${behaviour.degradeWhenFile} exists)`);
   return computeOutputs(behaviour, signature, decoded, outputFilter);
 }

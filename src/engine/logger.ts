@@ -63,13 +63,18 @@ export function stepVersion(step: Step): string | undefined {
     case "mark-failed":
     case "clear-verdict":
     case "quarantine":
+    case "bake-probe":
       return step.version;
     case "admit":
       return step.candidate;
     case "start-rollback":
       return step.target;
     case "start-promote":
+    case "canary":
+    case "request-approval":
       return step.version;
+    case "reclaim":
+      return step.entries.length ? step.entries.map((e) => e.version).join(",") : undefined;
     case "rollback-config":
       return step.removed.join(",");
     case "trim":

@@ -4,16 +4,21 @@
  * model_spec.version says where the label resolves; GetModelStatus ignores labels). A stop request aborts the
  * wait with StepAborted: the step stays in flight in the journal and plan() re-plans it on the next start.
  */
+import { isAbsolute, join } from "node:path";
 import type { StepOutcome } from "../controller/outcome.js";
 import type { ProbeStep } from "../controller/types.js";
 import type { ModelConfigView } from "../daemon-config/types.js";
 import type { GateResult } from "../gate/gate-result.js";
-import { servedSignatures } from "../gate/gate-signature.js";
 import { runSmokeGate } from "../gate/smoke-gate.js";
+import { journalGateResult } from "../gate/journal-form.js";
 import { errorText } from "../gate/summary.js";
+import type { JsonValue, VerdictStore } from "../state/store.js";
 import type { RestClient } from "../tfserving/rest-client.js";
 import type { TfServingGrpcClient } from "../tfserving/grpc-client.js";
 import { UnreachableError } from "../errors.js";
+import { gateLogDetails, gateReason } from "./gate-report.js";
+import { buildSmokeGateInput } from "./gate-input.js";
+import type { EngineLogger } from "./logger.js";
 import { observeStatus } from "./observe.js";
 
 export class StepAborted extends Error {
@@ -35,6 +40,9 @@ export interface ProbeDeps {
   /** GetModelStatus polling interval while awaiting AVAILABLE (ms). */
   pollMs: number;
   signal?: AbortSignal;
+  /** Gate reports go into the version's verdict record too (absent: journal only). */
+  verdicts?: Pick<VerdictStore, "get" | "put">;
+  log?: Pick<EngineLogger, "warn">;
 }
 
 export interface ProbeResult {
@@ -46,12 +54,13 @@ export async function applyProbe(
   deps: ProbeDeps,
   step: ProbeStep,
   settings: ModelConfigView,
+  where: ProbeWhere = {},
 ): Promise<ProbeResult> {
   switch (step.kind) {
     case "await-available":
       return { outcome: await awaitAvailable(deps, step) };
     case "gate":
-      return gate(deps, step, settings);
+      return gate(deps, step, settings, where);
     case "verify":
       return { outcome: await verify(deps, step) };
   }
@@ -91,28 +100,20 @@ async function gate(
   deps: ProbeDeps,
   step: Extract<ProbeStep, { kind: "gate" }>,
   settings: ModelConfigView,
+  where: ProbeWhere,
 ): Promise<ProbeResult> {
-  const g = settings.gate;
-  const result: GateResult = await runSmokeGate({
-    model: step.model,
-    version: step.version,
-    ...(step.stable === undefined ? {} : { stableVersion: step.stable }),
-    grpc: deps.grpc,
-    ...(g.use_rest && deps.rest ? { rest: deps.rest } : {}),
-    signatureSource: servedSignatures(deps.grpc, step.model, g.request_deadline),
-    options: {
-      requestDeadlineMs: g.request_deadline,
-      signatures: [g.signature_name],
-      allowBreakingSignature: g.allow_breaking_signature,
-      extraRequests: g.requests.map((r) => ({
-        name: r.name,
-        ...(r.signature_name === undefined ? {} : { signature: r.signature_name }),
-        inputs: r.inputs,
-        ...(r.expected_outputs === undefined ? {} : { expected: r.expected_outputs }),
-        tolerance: r.tolerance,
-      })),
-    },
-  });
+  const candidateDir = versionDir(where, step.version);
+  const result: GateResult = await runSmokeGate(
+    buildSmokeGateInput({
+      model: step.model,
+      version: step.version,
+      ...(step.stable === undefined ? {} : { stable: step.stable }),
+      grpc: deps.grpc,
+      ...(deps.rest ? { rest: deps.rest } : {}),
+      settings,
+      ...(candidateDir === undefined ? {} : { candidateDir }),
+    }),
+  );
   if (!result.passed) {
     const status = await observeStatus(deps.grpc, step.model);
     if (status.kind === "unreachable")
@@ -120,18 +121,62 @@ async function gate(
         `TF Serving became unreachable during the gate of ${step.version}: ${status.reason}`,
       );
   }
-  const failed = result.checks.filter((c) => !c.passed);
-  const reason = result.passed
-    ? `${result.checks.length} checks passed`
-    : failed.map((c) => `${c.name}: ${c.detail}`).join("; ");
+  const report = journalGateResult(result);
+  await storeGateReport(deps, step, report);
   return {
-    outcome: { ok: result.passed, reason },
-    details: {
-      gate_duration_ms: result.durationMs,
-      checks: result.checks.map((c) => ({ name: c.name, passed: c.passed, detail: c.detail })),
-      ...(result.failingExchange ? { failing_exchange: result.failingExchange } : {}),
+    outcome: {
+      ok: result.passed,
+      reason: gateReason(result),
+      report: report as unknown as Record<string, unknown>,
     },
+    details: gateLogDetails(result),
   };
+}
+
+/** The verdict store's `gate` field of the version (`tfs-rollout status`/`history` show it). */
+async function storeGateReport(
+  deps: ProbeDeps,
+  step: Extract<ProbeStep, { kind: "gate" }>,
+  report: GateResult,
+): Promise<void> {
+  if (deps.verdicts === undefined) return;
+  const gate = JSON.parse(JSON.stringify(report)) as JsonValue;
+  try {
+    const current = await deps.verdicts.get(step.model, step.version);
+    await deps.verdicts.put(
+      current === undefined
+        ? {
+            model: step.model,
+            version: step.version,
+            verdict: "candidate",
+            reason: `gated (${report.passed ? "passed" : "failed"})`,
+            at: new Date(deps.now()).toISOString(),
+            by: "daemon",
+            gate,
+          }
+        : { ...current, gate },
+    );
+  } catch (error) {
+    // The journal holds the report too; a verdict store hiccup must not decide the gate.
+    deps.log?.warn(
+      { model: step.model, version: step.version, reason: errorText(error) },
+      "could not store the gate report in the verdict store",
+    );
+  }
+}
+
+/** Where the probe's version directories are: the model's base path and the directory names on disk. */
+export interface ProbeWhere {
+  basePath?: string;
+  dirNames?: ReadonlyMap<string, string>;
+}
+
+/** The local directory of a version, when base_path is a local path (warmup replay reads it). */
+function versionDir(where: ProbeWhere, version: string): string | undefined {
+  const dirName = where.dirNames?.get(version);
+  if (where.basePath === undefined || dirName === undefined) return undefined;
+  if (!isAbsolute(where.basePath) || where.basePath.includes("://")) return undefined;
+  return join(where.basePath, dirName);
 }
 
 async function verify(deps: ProbeDeps, step: Extract<ProbeStep, { kind: "verify" }>): Promise<StepOutcome> {

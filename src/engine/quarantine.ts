@@ -26,18 +26,8 @@ export async function applyQuarantine(
       ok: false,
       reason: `refused: ${step.dirName} → ${step.newName} is not a plain child of base_path`,
     };
-  const entry = observedModelConfig(
-    findModel((await loadModelServerConfig(modelConfigPath)).message, step.model),
-  );
-  if (entry?.labels[stableLabel] === step.version)
-    return { ok: false, reason: `refused: ${step.version} is what ${stableLabel} names` };
-  if (entry?.policy.kind === "specific" && entry.policy.versions.includes(step.version))
-    return { ok: false, reason: `refused: ${step.version} is still listed in specific` };
-  if (entry !== undefined && entry.policy.kind !== "specific")
-    return {
-      ok: false,
-      reason: `refused: model ${step.model} is under ${entry.policy.kind}, which may serve it`,
-    };
+  const refusal = await servingRefusal(step.model, step.version, modelConfigPath, stableLabel);
+  if (refusal !== undefined) return { ok: false, reason: `refused: ${refusal}` };
 
   let base: string;
   try {
@@ -69,4 +59,23 @@ export async function applyQuarantine(
   if (found.isSymbolicLink()) await unlink(source);
   else await rm(source, { recursive: true, force: true });
   return { ok: true, reason: `deleted ${step.dirName} from ${base}` };
+}
+
+/**
+ * Why models.config as it is NOW forbids touching `version`'s directory (stable names it, specific lists it, or
+ * the model is under latest/all, which may serve anything), or undefined. Also used by retention.
+ */
+export async function servingRefusal(
+  model: string,
+  version: string,
+  modelConfigPath: string,
+  stableLabel: string,
+): Promise<string | undefined> {
+  const entry = observedModelConfig(findModel((await loadModelServerConfig(modelConfigPath)).message, model));
+  if (entry?.labels[stableLabel] === version) return `${version} is what ${stableLabel} names`;
+  if (entry?.policy.kind === "specific" && entry.policy.versions.includes(version))
+    return `${version} is still listed in specific`;
+  if (entry !== undefined && entry.policy.kind !== "specific")
+    return `model ${model} is under ${entry.policy.kind}, which may serve it`;
+  return undefined;
 }

@@ -1,4 +1,5 @@
-// Sends one PreparedRequest to one version BY NUMBER (ModelSpec.version / REST /versions/N, never a label) and
+// Sends one PreparedRequest to one version BY NUMBER (ModelSpec.version / REST /versions/N; only the bake probe,
+// which checks what clients of `stable` get, sends by label) and
 // brings back what the checks need: decoded outputs (or why decoding failed), the version that answered, the
 // error if the call failed, and how long it took on the injected clock.
 import { decodeTensor, type TensorProtoObject } from "../tensor/codec.js";
@@ -28,7 +29,10 @@ export interface Exchange {
 
 export interface ExchangeTarget {
   model: string;
+  /** The version that must answer. */
   version: string;
+  /** Send by this version label instead of by number (the bake probe asks `stable`); `version` must still answer. */
+  label?: string;
   deadlineMs: number;
   clock: Clock;
 }
@@ -46,7 +50,9 @@ export async function grpcExchange(
       {
         model_spec: {
           name: target.model,
-          version: { value: target.version },
+          ...(target.label === undefined
+            ? { version: { value: target.version } }
+            : { version_label: target.label }),
           signature_name: request.signature,
         },
         inputs: grpcInputs(request),
@@ -116,7 +122,10 @@ export async function restExchange(
       rest.predict(
         target.model,
         { inputs: restInputs(request) },
-        { ref: { version: target.version }, signatureName: request.signature },
+        {
+          ref: target.label === undefined ? { version: target.version } : { label: target.label },
+          signatureName: request.signature,
+        },
       ),
       late,
     ]);

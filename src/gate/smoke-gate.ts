@@ -88,6 +88,8 @@ export interface SmokeGateInput {
   signatureSource: SignatureSource;
   /** The candidate's version directory, where warmup replay finds assets.extra/tf_serving_warmup_requests. */
   candidateDir?: string;
+  /** Send the candidate's requests by this label (the bake probe: `stable`); replies must come from `version`. */
+  label?: string;
   options?: SmokeGateOptions;
   clock?: Clock;
 }
@@ -112,6 +114,7 @@ export async function runSmokeGate(input: SmokeGateInput): Promise<GateResult> {
       version: input.version,
       deadlineMs: options.requestDeadlineMs ?? DEFAULT_REQUEST_DEADLINE_MS,
       clock,
+      ...(input.label === undefined ? {} : { label: input.label }),
     },
     checks: [],
     replies: [],
@@ -192,7 +195,10 @@ function gateContext(run: Run, candidate: GateSignatures): GateContext {
       run.failingExchange ??= summarizeExchange(target, request, exchange);
     },
   };
-  if (input.stableVersion !== undefined) ctx.stable = { ...run.target, version: input.stableVersion };
+  if (input.stableVersion !== undefined) {
+    const { label: _byNumber, ...byNumber } = run.target;
+    ctx.stable = { ...byNumber, version: input.stableVersion };
+  }
   if (run.stableSignatures) ctx.stableSignatures = run.stableSignatures;
   return ctx;
 }

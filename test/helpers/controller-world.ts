@@ -106,6 +106,7 @@ export function execute(w: World, step: Step): StepOutcome {
     case "promote":
     case "trim":
     case "rollback-config":
+    case "canary":
       return reload(w, step.config.specific, step.config.labels);
     case "await-available": {
       const s = w.tf.get(step.version);
@@ -128,6 +129,16 @@ export function execute(w: World, step: Step): StepOutcome {
       w.disk = w.disk.filter((v) => v.version !== step.version);
       w.quarantined[step.version] = step.action === "delete" ? "deleted" : step.newName;
       return ok();
+    }
+    case "reclaim": {
+      for (const entry of step.entries) {
+        if (entry.what !== "promoted") continue;
+        if (entry.version === w.config.labels.stable) throw new Error(`reclaim of stable ${entry.version}`);
+        if (w.config.policy.kind === "specific" && w.config.policy.versions.includes(entry.version))
+          throw new Error(`reclaim of listed version ${entry.version}`);
+        w.disk = w.disk.filter((v) => v.version !== entry.version);
+      }
+      return ok(`reclaimed ${step.entries.length}`);
     }
     case "wait":
       throw new Error("wait is not executed");

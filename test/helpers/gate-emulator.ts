@@ -26,17 +26,24 @@ export interface GateEmulator {
   close(): Promise<void>;
 }
 
-/** `prepare(dir)` runs after each version dir is written and before the emulator loads it (e.g. warmup files). */
+/**
+ * `prepare(dir)` runs after each version dir is written and before the emulator loads it (e.g. warmup files).
+ * `labels` become the model's version_labels (e.g. {stable: "1"}, for probes by label).
+ */
 export async function startGateEmulator(
   versions: Record<string, VersionOptions>,
   prepare: (version: string, dir: string) => void = () => undefined,
+  labels: Record<string, string> = {},
 ): Promise<GateEmulator> {
   const tmp = tempDir("tfs-gate-deep-");
   const base = join(tmp.dir, "m");
   for (const [version, options] of Object.entries(versions))
     prepare(version, writeVersion(base, version, options));
   const file = join(tmp.dir, "models.config");
-  writeFileSync(file, configText(modelEntry("m", base, "model_version_policy { all {} }")));
+  const labelText = Object.entries(labels)
+    .map(([key, value]) => ` version_labels { key: "${key}" value: ${value} }`)
+    .join("");
+  writeFileSync(file, configText(modelEntry("m", base, `model_version_policy { all {} }${labelText}`)));
   let emulator: RunningEmulator | undefined;
   let grpc: TfServingGrpcClient | undefined;
   try {
@@ -46,6 +53,7 @@ export async function startGateEmulator(
         "--port=0",
         "--file_system_poll_wait_seconds=0",
         "--max_num_load_retries=0",
+        ...(Object.keys(labels).length > 0 ? ["--allow_version_labels_for_unavailable_models=true"] : []),
       ]),
       quiet,
     );
