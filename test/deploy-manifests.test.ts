@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { test } from "node:test";
 import { parse, parseAllDocuments } from "yaml";
-import { loadDaemonConfig } from "../src/daemon-config/index.js";
+import { Command } from "commander";
+import { addDaemonConfigOptions, daemonConfigFlags, loadDaemonConfig } from "../src/daemon-config/index.js";
 
 type Json = Record<string, unknown>;
 
@@ -151,4 +152,20 @@ test("the ConfigMap's config.yaml loads with the daemon's own config loader", as
   const config = await loadDaemonConfig({ config: file }, {}, reader);
   assert.equal(config.model_config_file, "/etc/tensorflow-serving/models.config");
   assert.equal(config.state_dir, "/var/lib/tfs-rollout");
+});
+
+test("the daemon accepts the sidecar's args: --http reaches http.listen on the port the probes use", async () => {
+  const command = addDaemonConfigOptions(new Command("daemon"), { once: true }).exitOverride();
+  assert.equal(sidecar.args[0], "daemon");
+  command.parse(sidecar.args.slice(1), { from: "user" });
+  const configMap = only("tfs-rollout-config.yaml") as { data: Record<string, string> };
+  const file = "/etc/tfs-rollout/config.yaml";
+  const reader = {
+    cwd: "/",
+    read: async (path: string) => (path === file ? configMap.data["config.yaml"] : undefined),
+  };
+  const config = await loadDaemonConfig(daemonConfigFlags(command.opts()), {}, reader);
+  assert.equal(config.http.listen, "0.0.0.0:9464");
+  const probePort = sidecar.ports.find((p) => p.name === sidecar.livenessProbe?.httpGet?.port)?.containerPort;
+  assert.equal(Number(config.http.listen?.split(":").pop()), probePort);
 });

@@ -144,3 +144,22 @@ test("each instance has its own registry with the default process metrics", asyn
   assert.match(second.contentType, /^text\/plain; version=0.0.4/);
   assert.doesNotMatch(await new RolloutMetrics({ defaultMetrics: false }).expose(), /process_cpu/);
 });
+
+test("beforeExpose hooks run before each scrape (in-flight steps read at scrape time); a failing hook is skipped", async () => {
+  const metrics = new RolloutMetrics({ defaultMetrics: false });
+  let step: string | undefined = "gate";
+  const remove = metrics.beforeExpose(async () => metrics.setStepInFlight("m", step));
+  metrics.beforeExpose(() => Promise.reject(new Error("journal unreadable")));
+  assert.deepEqual(await samples(metrics, "tfs_rollout_step_in_flight"), [
+    'tfs_rollout_step_in_flight{model="m",step="gate"} 1',
+  ]);
+  step = undefined;
+  assert.deepEqual(await samples(metrics, "tfs_rollout_step_in_flight"), [
+    'tfs_rollout_step_in_flight{model="m",step="gate"} 0',
+  ]);
+  remove();
+  step = "verify";
+  assert.deepEqual(await samples(metrics, "tfs_rollout_step_in_flight"), [
+    'tfs_rollout_step_in_flight{model="m",step="gate"} 0',
+  ]);
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { RolloutError } from "../src/errors.js";
-import { resolveWebhookTargets } from "../src/ops/webhook-targets.js";
+import { resolveWebhookTargets, webhookTargetsFromConfig } from "../src/ops/webhook-targets.js";
 
 test("secrets come from the named environment variables", () => {
   const targets = resolveWebhookTargets(
@@ -28,4 +28,31 @@ test("an unset or empty secret variable is a config error naming the entry", () 
         /set HOOK_B/.test(error.hint ?? ""),
     );
   }
+});
+
+test("the daemon config's webhooks map to targets: timeout, retries, events, secret from the named variable", () => {
+  assert.deepEqual(
+    webhookTargetsFromConfig(
+      [
+        {
+          url: "https://hooks.example/a",
+          secret_env: "HOOK_A",
+          timeout: 1500,
+          retries: 0,
+          events: ["promoted"],
+        },
+        { url: "http://127.0.0.1:9/b", timeout: 5000, retries: 3 },
+      ],
+      { HOOK_A: "alpha" },
+    ),
+    [
+      { url: "https://hooks.example/a", secret: "alpha", timeoutMs: 1500, retries: 0, events: ["promoted"] },
+      { url: "http://127.0.0.1:9/b", timeoutMs: 5000, retries: 3 },
+    ],
+  );
+  assert.throws(
+    () => webhookTargetsFromConfig([{ url: "https://a", secret_env: "MISSING", timeout: 1, retries: 0 }], {}),
+    (error: unknown) =>
+      error instanceof RolloutError && error.where === "notifications.webhooks[0].secret_env",
+  );
 });

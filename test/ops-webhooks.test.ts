@@ -324,3 +324,26 @@ test("queueLimit must be at least 1 and URLs must be http(s)", () => {
         error.message.includes(`"${url}" is not an http:// or https:// URL`),
     );
 });
+
+test("a target with an events filter gets only those event types; the others get every event", async () => {
+  const filtered = await startReceiver();
+  const all = await startReceiver();
+  const notifier = new WebhookNotifier({
+    targets: [{ url: filtered.url, events: ["rolled_back", "gate_failed"] }, { url: all.url }],
+  });
+  try {
+    for (const type of ["candidate_detected", "gate_failed", "promoted", "rolled_back"] as const)
+      notifier.notify(event(type));
+    await all.waitFor(4);
+    await filtered.waitFor(2);
+    await notifier.close();
+    const types = (r: { received: Received[] }) =>
+      r.received.map((x) => (JSON.parse(x.body.toString()) as WebhookPayload).type);
+    assert.deepEqual(types(filtered), ["gate_failed", "rolled_back"]);
+    assert.deepEqual(types(all), ["candidate_detected", "gate_failed", "promoted", "rolled_back"]);
+    assert.deepEqual(notifier.stats, { delivered: 6, failed: 0, dropped: 0, pending: 0 });
+  } finally {
+    await filtered.close();
+    await all.close();
+  }
+});

@@ -5,6 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { test } from "node:test";
 import { promisify } from "node:util";
+import { HEARTBEAT_STALE_MS, MAIN_LOOP_TICK_MS } from "../src/commands/daemon.js";
+import { DEFAULTS } from "../src/daemon-config/defaults.js";
 import { toolSkip } from "./helpers/fixtures.js";
 
 const run = promisify(execFile);
@@ -132,3 +134,17 @@ test(
     }
   },
 );
+
+test("the unit's watchdog and start timeout fit what the daemon does", () => {
+  const unit = directives(readFileSync(UNIT, "utf8"));
+  const seconds = (key: string) => Number(unit.get(key)?.[0]);
+  // The daemon pets every WatchdogSec/2 while its main loop beats; a loop silent for HEARTBEAT_STALE_MS stops the
+  // pets, so systemd restarts it at most WatchdogSec later. The watchdog must outlast a few main loop ticks.
+  assert.ok(seconds("WatchdogSec") * 1000 >= 4 * MAIN_LOOP_TICK_MS);
+  assert.ok(seconds("WatchdogSec") * 1000 > HEARTBEAT_STALE_MS);
+  // READY=1 waits for the first TF Serving call to end (answered or not): at most the call deadline.
+  assert.ok(seconds("TimeoutStartSec") * 1000 > DEFAULTS.tf_serving.call_deadline);
+  // SIGTERM: the current step finishes (probes are interrupted and re-planned at the next start), then the webhook
+  // queues get up to 3 s; TimeoutStopSec leaves room for both.
+  assert.ok(seconds("TimeoutStopSec") > 3);
+});

@@ -31,6 +31,7 @@ export class RolloutMetrics {
   private readonly callDuration: Histogram<"method">;
   private readonly callErrors: Counter<"method" | "code">;
   private readonly currentStep = new Map<string, string>();
+  private readonly exposeHooks = new Set<() => Promise<void>>();
 
   constructor(options: { defaultMetrics?: boolean } = {}) {
     const registers = [this.registry];
@@ -165,8 +166,18 @@ export class RolloutMetrics {
     return this.registry.contentType;
   }
 
+  /**
+   * Runs before each exposition (e.g. reading the in-flight steps from the journal); a failing hook is skipped
+   * so a scrape always answers. Returns the function that removes it.
+   */
+  beforeExpose(hook: () => Promise<void>): () => void {
+    this.exposeHooks.add(hook);
+    return () => this.exposeHooks.delete(hook);
+  }
+
   /** Prometheus text exposition of every series. */
-  expose(): Promise<string> {
+  async expose(): Promise<string> {
+    await Promise.all([...this.exposeHooks].map((hook) => hook().catch(() => undefined)));
     return this.registry.metrics();
   }
 }

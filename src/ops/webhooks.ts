@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { setTimeout as delay } from "node:timers/promises";
 import { RolloutError } from "../errors.js";
 import { Backoff, retryWithBackoff, type BackoffOptions } from "../tfserving/backoff.js";
-import type { RolloutEvent, WebhookPayload } from "./events.js";
+import type { RolloutEvent, RolloutEventType, WebhookPayload } from "./events.js";
 import { WebhookAttemptError, postWebhook } from "./webhook-attempt.js";
 
 export interface WebhookTarget {
@@ -13,6 +13,8 @@ export interface WebhookTarget {
   timeoutMs?: number;
   /** Retries after the first attempt (default 3). */
   retries?: number;
+  /** Only these event types are sent to this URL (default: every event). */
+  events?: readonly RolloutEventType[];
 }
 
 export type DeliveryOutcome = "delivered" | "failed" | "dropped";
@@ -77,6 +79,7 @@ export class WebhookNotifier {
 
   notify(event: RolloutEvent): void {
     for (const queue of this.queues) {
+      if (queue.target.events !== undefined && !queue.target.events.includes(event.type)) continue;
       if (this.closing)
         this.report({
           url: queue.target.url,

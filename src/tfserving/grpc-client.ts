@@ -70,7 +70,15 @@ export interface TfServingGrpcClientOptions {
   attempts?: number;
   /** No retry starts later than this many ms after the first call. */
   overallDeadlineMs?: number;
+  /** Observer of every attempt (metrics, readiness); see CallObserver. */
+  onCall?: CallObserver;
 }
+
+/**
+ * Told about every attempt of every call once it ends: method as "Service/Method", its duration, and the gRPC
+ * status name ("OK" on success, e.g. "UNAVAILABLE" when TF Serving could not be reached). Must not throw.
+ */
+export type CallObserver = (method: string, durationMs: number, code: string) => void;
 
 export interface CallOptions {
   deadlineMs?: number;
@@ -97,6 +105,7 @@ export class TfServingGrpcClient {
   private readonly backoff: Backoff;
   private readonly modelService: grpc.Client;
   private readonly predictionService: grpc.Client;
+  private readonly callObservers = new Set<CallObserver>();
 
   constructor(options: TfServingGrpcClientOptions = {}) {
     this.address = checkAddress(options.address ?? DEFAULT_GRPC_ADDRESS);
@@ -105,6 +114,7 @@ export class TfServingGrpcClient {
     this.attempts = positive("attempts", options.attempts ?? 5);
     this.overallDeadlineMs = positive("overallDeadlineMs", options.overallDeadlineMs ?? 60_000);
     this.backoff = options.backoff instanceof Backoff ? options.backoff : new Backoff(options.backoff);
+    if (options.onCall) this.callObservers.add(options.onCall);
     const channelOptions: grpc.ChannelOptions = {
       "grpc.max_receive_message_length": positive(
         "maxReceiveMessageLength",
@@ -188,6 +198,12 @@ export class TfServingGrpcClient {
     return decodeMetadata(reply, this.address);
   }
 
+  /** Adds an observer of every call attempt (see CallObserver); returns the function that removes it. */
+  observeCalls(observer: CallObserver): () => void {
+    this.callObservers.add(observer);
+    return () => this.callObservers.delete(observer);
+  }
+
   close(): void {
     this.predictionService.close();
     this.modelService.close();
@@ -209,6 +225,7 @@ export class TfServingGrpcClient {
       return await retryWithBackoff(
         () => {
           attempts++;
+          const started = performance.now();
           return new Promise<ProtoObject>((resolve, reject) => {
             client.makeUnaryRequest(
               definition.path,
@@ -220,6 +237,7 @@ export class TfServingGrpcClient {
               (error, reply) => {
                 channelWasReady =
                   client.getChannel().getConnectivityState(false) === grpc.connectivityState.READY;
+                this.reportCall(label, performance.now() - started, error);
                 if (error) reject(error);
                 else resolve(reply ?? {});
               },
@@ -235,6 +253,18 @@ export class TfServingGrpcClient {
       );
     } catch (error) {
       throw toRolloutError(error, { address: this.address, method: label, channelWasReady, attempts });
+    }
+  }
+
+  private reportCall(method: string, durationMs: number, error: grpc.ServiceError | null): void {
+    if (this.callObservers.size === 0) return;
+    const code = error ? (grpc.status[error.code] ?? "UNKNOWN") : "OK";
+    for (const observer of this.callObservers) {
+      try {
+        observer(method, durationMs, code);
+      } catch {
+        // An observer is for metrics only: it must never fail a call.
+      }
     }
   }
 }
