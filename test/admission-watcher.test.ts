@@ -35,11 +35,24 @@ function recorder() {
       }
     }
   };
-  const waitFor = (match: (c: Call) => boolean): Promise<Call> =>
-    new Promise((resolve) => {
+  const waitFor = (match: (c: Call) => boolean, timeoutMs = 30_000): Promise<Call> =>
+    new Promise((resolve, reject) => {
       const hit = calls.find(match);
-      if (hit) resolve(hit);
-      else waiters.push({ match, resolve });
+      if (hit) return resolve(hit);
+      const timer = setTimeout(() => {
+        waiters.splice(
+          waiters.findIndex((w) => w.match === match),
+          1,
+        );
+        reject(new Error(`no matching enqueue within ${timeoutMs} ms; got ${JSON.stringify(calls)}`));
+      }, timeoutMs);
+      waiters.push({
+        match,
+        resolve: (c) => {
+          clearTimeout(timer);
+          resolve(c);
+        },
+      });
     });
   return { calls, enqueue, waitFor };
 }

@@ -103,7 +103,7 @@ test("daemon: adopts, promotes a good version, rolls back a NaN version, exits 0
   for (const line of daemon.stdout().trim().split("\n")) JSON.parse(line); // stdout holds log events only
 });
 
-test("daemon --once: exit 0 when converged; 1 when TF Serving is unreachable, saying what it waits for", async (t) => {
+test("daemon --once: exit 0 when converged (a fresh quiet window is waited out); 1 when TF Serving is unreachable, saying what it waits for", async (t) => {
   const world = await startWorld();
   t.after(() => world.cleanup());
   await servingV1(world);
@@ -118,16 +118,17 @@ test("daemon --once: exit 0 when converged; 1 when TF Serving is unreachable, sa
   assert.ok(lines.some((e) => e.step === "adopt" && e.outcome === "ok"));
 
   publish(world.base, "2");
-  const quiet = captureIo();
-  // Version 2 was just renamed in: the quiet window has not passed, so this pass cannot converge.
-  assert.equal(await runCli(daemonArgs(world, ["--once"]), quiet), 1, quiet.err);
-  assert.match(quiet.out, /admission-pending/);
+  const fresh = captureIo();
+  // A fresh process has never seen version 2: the pass waits out its quiet window, then rolls it out.
+  assert.equal(await runCli(daemonArgs(world, ["--once"]), fresh), 0, fresh.err);
+  assert.match(fresh.out, /admission-pending/);
+  assert.equal(configState(world).labels.stable, "2");
 
   await world.emulator.stop();
   const down = captureIo();
   assert.equal(await runCli(daemonArgs(world, ["--once"]), down), 1, down.err);
   assert.match(down.out, /"waiting_for":"unreachable: TF Serving is unreachable/);
-  assert.equal(configState(world).labels.stable, "1", "nothing changed while unreachable");
+  assert.equal(configState(world).labels.stable, "2", "nothing changed while unreachable");
 });
 
 test("daemon killed mid-rollout (during the load) and restarted: converges, invariants hold", async (t) => {
