@@ -128,6 +128,7 @@ export function registerDaemon(program: Command, ctx: CommandContext): void {
             await services.health.firstAttempt();
             if (stopping) return;
             readySent = true;
+            log.info({ models: engine.models.length }, "daemon ready: watching, TF Serving contacted");
             void systemd.ready(statusLine(readStatus()));
             systemd.startWatchdog(() => heartbeat.isAlive());
             status = startStatusReporter({ read: readStatus, send: (line) => void systemd.status(line) });

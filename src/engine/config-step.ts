@@ -82,10 +82,12 @@ async function writeUnderLock(
       await Promise.all(names.map(async (name) => [name, await observeStatus(deps.grpc, name)] as const)),
     );
     const basePaths: Record<string, BasePathListing> = {};
-    for (const entry of proposed.model_config_list?.config ?? []) {
-      const base = entry.base_path ?? "";
-      if (isAbsolute(base)) basePaths[base] = await localBasePathProbe(base);
-    }
+    const bases = new Set((proposed.model_config_list?.config ?? []).map((entry) => entry.base_path ?? ""));
+    await Promise.all(
+      [...bases].filter(isAbsolute).map(async (base) => {
+        basePaths[base] = await localBasePathProbe(base);
+      }),
+    );
     const violations = checkConfigSafety(proposed, {
       status: statuses,
       current: fresh.message,

@@ -7,6 +7,7 @@
  * without `models` every model in models.config is managed). SIGHUP (`applyConfig`) re-targets too, restarts the
  * watchers when `watch.*` changed and applies `rollout.max_parallel_models`. `tfs-rollout daemon` drives it.
  */
+import { setMaxListeners } from "node:events";
 import { AdmissionScanner } from "../admission/scanner.js";
 import { admissionRules } from "../admission/quiet-window.js";
 import { VersionWatcher } from "../admission/watcher.js";
@@ -78,6 +79,8 @@ export class Engine {
     options: EngineOptions,
   ) {
     this.managed = [...models];
+    // Every model's probe waits on this one signal: a hundred models in flight are normal, not a leak.
+    setMaxListeners(0, this.abort.signal);
     const now = options.now ?? Date.now;
     const rest = config.tf_serving.rest_url
       ? new RestClient({ baseUrl: config.tf_serving.rest_url, timeoutMs: config.gate.request_deadline })

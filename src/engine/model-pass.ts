@@ -12,7 +12,7 @@ import { plan } from "../controller/plan.js";
 import type { ObservedState, PlanOptions, PlanResult, Step } from "../controller/types.js";
 import type { ModelConfigView } from "../daemon-config/types.js";
 import { errorText } from "../gate/summary.js";
-import { loadModelServerConfig } from "../modelconfig/load.js";
+import { loadModelServerConfigShared } from "../modelconfig/load.js";
 import type { Actor, JsonValue, StateBackend } from "../state/store.js";
 import {
   journalBegin,
@@ -66,7 +66,7 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
         "could not repair the verdict store from the journal",
       ),
     );
-    const loaded = await loadModelServerConfig(deps.modelConfigPath);
+    const loaded = await loadModelServerConfigShared(deps.modelConfigPath);
     const config = observedModelConfig(findModel(loaded.message, model));
     const status = await observeStatus(deps.grpc, model);
     const now = deps.now();

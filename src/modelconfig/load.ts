@@ -40,6 +40,21 @@ export async function loadModelServerConfig(
 const recentParses: { text: string; fileName: string; message: ModelServerConfigObject }[] = [];
 const RECENT_PARSES = 4;
 
+/**
+ * Like loadModelServerConfig, but the message is shared and deeply frozen (no copy): for the hot read-only paths
+ * (every reconcile pass of every model reads the whole file).
+ */
+export async function loadModelServerConfigShared(
+  path: string,
+): Promise<{ path: string; text: string; message: Readonly<ModelServerConfigObject> }> {
+  const absolute = resolve(path);
+  const bytes = await readFile(absolute).catch((error: NodeJS.ErrnoException) => {
+    throw readError(path, absolute, error);
+  });
+  const { text, message } = parseUncached(bytes, path);
+  return { path: absolute, text, message };
+}
+
 /** Decodes and parses exactly these bytes, as TF Serving would read them from the file. */
 export function parseModelServerConfigBytes(
   bytes: Uint8Array,
@@ -71,6 +86,7 @@ function parseUncached(
     messageType("tensorflow.serving.ModelServerConfig"),
     fileName,
   ) as ModelServerConfigObject;
+  deepFreeze(message);
   recentParses.unshift({ text, fileName, message });
   recentParses.length = Math.min(recentParses.length, RECENT_PARSES);
   return { text, message };
@@ -105,4 +121,11 @@ function readError(displayName: string, absolute: string, error: NodeJS.ErrnoExc
         cause: error,
       });
   }
+}
+
+function deepFreeze(value: unknown): void {
+  if (value === null || typeof value !== "object" || Object.isFrozen(value) || ArrayBuffer.isView(value))
+    return;
+  Object.freeze(value);
+  for (const child of Object.values(value)) deepFreeze(child);
 }
