@@ -105,6 +105,7 @@ test("rejection keeps the quarantine name in the verdict and drops the rollout p
     "pin",
     "progress",
     "promote",
+    "reloadPending",
     "retention",
     "rollback",
     "verdicts",

@@ -662,3 +662,40 @@ test("a candidate admitted before a restart and re-checked as pending waits; ove
   const gone = only({ ...d, disk: w.disk }, observe(w));
   assert.equal(gone.kind === "record-verdict" && gone.verdict, "incomplete");
 });
+
+test("a config step whose reload failed after its write is issued again (reload only) until TF Serving gets it", () => {
+  const { d, w } = managed(["1", "2"], "2", ["1", "2", "3"]);
+  let desired = d;
+  const admit = only(desired, observe(w));
+  assert.equal(admit.kind, "admit");
+  desired = applyOutcome(desired, admit, execute(w, admit), w.now).desired;
+  const load = only(desired, observe(w));
+  assert.equal(load.kind, "load");
+  // The file is written, the reload is not: TF Serving still has the old config.
+  w.config.policy = { kind: "specific", versions: ["1", "2", "3"] };
+  desired = applyOutcome(
+    desired,
+    load,
+    { ok: false, written: true, reason: "reload failed: INTERNAL" },
+    w.now,
+  ).desired;
+  assert.deepEqual(desired.reloadPending, load);
+  const again = plan(desired, observe(w), OPTS);
+  assert.deepEqual(again.steps, [load], again.reason);
+  assert.match(again.reason, /never got the reload/);
+  desired = applyOutcome(desired, load, execute(w, load), w.now).desired;
+  assert.equal(desired.reloadPending, undefined);
+  assert.equal(only(desired, observe(w)).kind, "await-available");
+
+  // Edited by hand before the retry: the pending reload is dropped, the edit is accepted as intent.
+  const edited = applyOutcome(
+    desired,
+    load,
+    { ok: false, written: true, reason: "reload failed" },
+    w.now,
+  ).desired;
+  w.config.labels = { stable: "1" };
+  const next = only(edited, observe(w));
+  assert.equal(next.kind, "accept-hand-edit");
+  assert.equal(applyOutcome(edited, next, { ok: true, reason: "" }, w.now).desired.reloadPending, undefined);
+});

@@ -36,6 +36,10 @@ export function applyOutcome(desired: DesiredState, step: Step, outcome: StepOut
   };
 
   if (isConfigStep(step) && (outcome.ok || outcome.written === true)) d.lastWritten = step.config;
+  if (isConfigStep(step)) {
+    if (outcome.ok) delete d.reloadPending;
+    else if (outcome.written === true) d.reloadPending = step;
+  }
   switch (step.kind) {
     case "load":
       if (outcome.ok) progress(step.version).loadStartedAt = now;
@@ -96,6 +100,7 @@ export function applyOutcome(desired: DesiredState, step: Step, outcome: StepOut
       }
       break;
     case "accept-hand-edit":
+      delete d.reloadPending;
       acceptHandEdit(d, step, now);
       break;
     case "set-pin":
@@ -205,6 +210,7 @@ function acceptHandEdit(
 }
 
 export function controllerRecord(desired: DesiredState): ControllerRecord {
-  const { verdicts, progress, pin, lastWritten, verified, rollback, promote, retention } = desired;
-  return { verdicts, progress, pin, lastWritten, verified, rollback, promote, retention };
+  const { verdicts, progress, pin, lastWritten, verified, rollback, promote, retention, reloadPending } =
+    desired;
+  return { verdicts, progress, pin, lastWritten, verified, rollback, promote, retention, reloadPending };
 }

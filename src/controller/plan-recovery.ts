@@ -46,6 +46,20 @@ export function resumeInFlight(ctx: Ctx): PlanResult | undefined {
   return resume;
 }
 
+/**
+ * A config step wrote models.config but its reload failed (TF Serving down, a reload error): TF Serving never saw
+ * the file. While the file still holds that policy, the same step is issued again: it writes nothing and reloads.
+ */
+export function retryReload(ctx: Ctx): PlanResult | undefined {
+  const pending = ctx.d.reloadPending;
+  if (pending === undefined || ctx.current === undefined || !samePolicy(ctx.current, pending.config))
+    return undefined;
+  return one(
+    pending,
+    `models.config holds the ${pending.kind} step's policy but TF Serving never got the reload`,
+  );
+}
+
 export function acceptHandEdit(ctx: Ctx): PlanResult | undefined {
   const previous = ctx.d.lastWritten;
   if (previous === undefined) return undefined;

@@ -20,6 +20,8 @@
  *  2. A step in flight (after a crash): a config step or quarantine is resumed if still safe (a config step the file
  *     already holds counts as written), else abandoned; probes (await, gate, verify) are abandoned and re-planned;
  *     bookkeeping steps are resumed.
+ *     A config step whose write landed but whose reload failed is issued again (it writes nothing and reloads)
+ *     while models.config still holds its policy.
  *  3. models.config differs from what the controller last wrote → accept-hand-edit: an operator's edit is intent
  *     (manual promotion or pin), adopted and reported, never undone.
  *  4. Adoption: `latest`/`all`, or no `stable` label → adopt (specific = what serves now, `stable` kept or set on
@@ -67,7 +69,7 @@ import { admission, trim } from "./plan-admission.js";
 import { waitFor, type Ctx, type Planner } from "./plan-context.js";
 import { failurePath } from "./plan-failure.js";
 import { finishIntent, startIntent } from "./plan-intents.js";
-import { acceptHandEdit, resumeInFlight } from "./plan-recovery.js";
+import { acceptHandEdit, resumeInFlight, retryReload } from "./plan-recovery.js";
 import { targetPath } from "./plan-target.js";
 import { retention } from "./plan-retention.js";
 import { observedPolicy, statusMap } from "./versions.js";
@@ -103,6 +105,7 @@ export function plan(desired: DesiredState, observed: ObservedState, options: Pl
   };
   const planners: Planner[] = [
     resumeInFlight,
+    retryReload,
     acceptHandEdit,
     adopt,
     startIntent,

@@ -123,6 +123,11 @@ export interface ControllerRecord {
   promote?: { intentId: string; version: Version; skipGates: boolean };
   /** When retention last ran for this model (a reclaim step, even one that found nothing to delete). */
   retention?: { at: number };
+  /**
+   * A config step whose write landed but whose reload failed: models.config holds its policy, TF Serving does not.
+   * Re-issued (no write, reload only) until a reload succeeds; dropped when the file is edited by hand meanwhile.
+   */
+  reloadPending?: ConfigStep;
 }
 
 export interface DesiredState extends ControllerRecord {
