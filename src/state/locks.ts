@@ -71,6 +71,8 @@ export class FileLocks implements Locks {
   readonly #log: StateLogger;
   /** Per lock name, the end of this process's queue: callers in one process wait here, not on the file. */
   readonly #tails = new Map<string, Promise<void>>();
+  /** Per lock name, the token of our own lock file whose release failed (state dir read-only): ours to remove. */
+  readonly #leftovers = new Map<string, string>();
 
   constructor(paths: StatePaths, options: FileLocksOptions = {}) {
     this.#paths = paths;
@@ -144,6 +146,13 @@ export class FileLocks implements Locks {
       if (await tryCreate(path, holder).catch(locksDirError(path))) return holder;
       const current = await readHolder(path);
       if (current === undefined) continue; // released between our attempt and the read
+      if (current !== "unreadable" && this.#leftovers.get(name) === current.token) {
+        // Our own earlier holding, left behind when its release failed: the local queue says nobody here holds it.
+        if (await unlinkIfToken(path, current.token))
+          this.#log.warn({ lock: path }, `removed our leftover lock ${name}`);
+        this.#leftovers.delete(name);
+        continue;
+      }
       if (current === "unreadable" && (await this.#breakTornBeforeBoot(name))) continue;
       if (current !== "unreadable") {
         const state = liveness(current);
@@ -238,7 +247,12 @@ export class FileLocks implements Locks {
 
   async #release(name: string, held: LockHolder): Promise<void> {
     const path = this.#paths.lockFile(name);
-    if (!(await unlinkIfToken(path, held.token))) {
+    const released = await unlinkIfToken(path, held.token).catch((error: unknown) => {
+      // Without this, the next acquisition here would wait for "pid <self>" until the lock timeout, forever.
+      this.#leftovers.set(name, held.token);
+      throw error;
+    });
+    if (!released) {
       this.#log.warn({ lock: path }, `lock ${name} was no longer ours when released (removed by hand?)`);
     }
   }
