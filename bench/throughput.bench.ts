@@ -15,7 +15,7 @@ import { writeSavedModel } from "../src/savedmodel/writer.js";
 import { HALF_PLUS_TWO, REPO, spawnEmulator, waitFor } from "../test/helpers/emulator-harness.js";
 import { ms, QUICK, recordResult, table } from "./lib.js";
 
-const BURST = QUICK ? 5 : 100;
+const BURST = QUICK ? 5 : Number(process.env.BENCH_MODELS ?? 100);
 const LOAD_DELAY_MS = 500;
 
 function stage(base: string, version: string): string {
