@@ -59,8 +59,14 @@ async function startEngineWorld(
   models: string[] = ["m"],
   managed?: string,
 ): Promise<EngineWorld> {
+  // Torn down last-in first-out: the engine stops before its directories are removed (a watcher seeing its
+  // directory vanish while it closes could otherwise leave a watch behind and keep the process alive).
+  const teardown: (() => unknown)[] = [];
+  t.after(async () => {
+    for (const fn of teardown.reverse()) await fn();
+  });
   const tmp = tempDir("tfs-engine-");
-  t.after(() => tmp.cleanup());
+  teardown.push(() => tmp.cleanup());
   const configFile = join(tmp.dir, "models.config");
   for (const m of models) writeVersion(join(tmp.dir, m), "1");
   writeFileSync(configFile, configText(...models.map((m) => modelEntry(m, join(tmp.dir, m)))));
@@ -76,9 +82,9 @@ async function startEngineWorld(
     ]),
     quiet,
   );
-  t.after(() => emulator.close());
+  teardown.push(() => emulator.close());
   const grpc = new TfServingGrpcClient({ address: `127.0.0.1:${emulator.ports.grpc_port}`, attempts: 1 });
-  t.after(() => grpc.close());
+  teardown.push(() => grpc.close());
   const daemonFile = join(tmp.dir, "daemon.yaml");
   writeFileSync(daemonFile, daemonYaml(tmp.dir, configFile, emulator.ports.grpc_port));
   const reader = nodeConfigFileReader(tmp.dir);
@@ -87,7 +93,7 @@ async function startEngineWorld(
   const logs: Record<string, unknown>[] = [];
   const log = createEngineLogger({ write: (line) => logs.push(JSON.parse(line) as Record<string, unknown>) });
   const engine = await Engine.open(config, log);
-  t.after(() => engine.stop());
+  teardown.push(() => engine.stop());
   const steps: StepEvent[] = [];
   engine.onStep((event) => steps.push(event));
   await engine.start();

@@ -79,6 +79,14 @@ export class VersionWatcher {
   private readonly bases = new Map<string, BaseWatch>();
   private readonly pending = new Map<string, Map<string, FSWatcher>>();
   private readonly timers = new Map<string, { at: number; timer: NodeJS.Timeout }>();
+  /**
+   * Every chokidar instance not yet closed. setTargets/setPending/rearm create watchers after awaits, so close()
+   * may run in between: it closes whatever is live, and one created after it is closed at once (else the process
+   * would never exit).
+   */
+  private readonly live = new Set<FSWatcher>();
+  private markClosed: () => void = () => undefined;
+  private readonly closedPromise = new Promise<void>((resolve) => (this.markClosed = resolve));
   private rescan: { stop(): void | Promise<void> } | undefined;
   private closed = false;
 
@@ -105,7 +113,7 @@ export class VersionWatcher {
     for (const [model, base] of [...this.bases]) {
       if (wanted.get(model)?.basePath !== base.target.basePath) {
         this.bases.delete(model);
-        await base.watcher.close();
+        await this.closeWatcher(base.watcher);
         await this.setPending(model, []);
       }
     }
@@ -123,7 +131,7 @@ export class VersionWatcher {
     for (const [path, watcher] of [...current]) {
       if (!wanted.has(path)) {
         current.delete(path);
-        await watcher.close();
+        await this.closeWatcher(watcher);
       }
     }
     const added = [...wanted].filter((p) => !current.has(p));
@@ -135,7 +143,7 @@ export class VersionWatcher {
           this.signal(model, { source: "pending-dir", event, path: changed }),
         );
         watcher.on("error", (error) => this.watchError(model, error));
-        await ready(watcher);
+        await this.ready(watcher);
       }),
     );
     if (current.size === 0) this.pending.delete(model);
@@ -178,6 +186,7 @@ export class VersionWatcher {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    this.markClosed();
     for (const { timer } of this.timers.values()) clearTimeout(timer);
     this.timers.clear();
     await this.rescan?.stop();
@@ -186,7 +195,9 @@ export class VersionWatcher {
     for (const dirs of this.pending.values()) watchers.push(...dirs.values());
     this.bases.clear();
     this.pending.clear();
-    await Promise.all(watchers.map((w) => w.close()));
+    for (const w of this.live) watchers.push(w);
+    this.live.clear();
+    await Promise.all([...new Set(watchers)].map((w) => w.close()));
   }
 
   private async watchBase(target: WatchTarget): Promise<void> {
@@ -210,20 +221,37 @@ export class VersionWatcher {
       this.signal(target.model, { source: "base-path", event, path });
     });
     watcher.on("error", (error) => this.watchError(target.model, error));
-    await ready(watcher);
+    await this.ready(watcher);
   }
 
   private async rearm(target: WatchTarget): Promise<void> {
     const old = this.bases.get(target.model);
     if (this.closed || old === undefined || old.armed) return;
     old.armed = true; // claimed: a second rearm in flight stops here
-    await old.watcher.close();
+    await this.closeWatcher(old.watcher);
     if (this.closed) return;
     await this.watchBase(target);
     this.signal(target.model, { source: "rescan" });
   }
 
+  /** Resolves when the watcher is ready, or when this VersionWatcher is closed (a closed one never gets ready). */
+  private ready(watcher: FSWatcher): Promise<void> {
+    return Promise.race([ready(watcher), this.closedPromise]);
+  }
+
+  private async closeWatcher(watcher: FSWatcher): Promise<void> {
+    this.live.delete(watcher);
+    await watcher.close();
+  }
+
   private chokidar(path: string, depth: number, ignored: (path: string) => boolean): FSWatcher {
+    const watcher = this.createChokidar(path, depth, ignored);
+    if (this.closed) void watcher.close();
+    else this.live.add(watcher);
+    return watcher;
+  }
+
+  private createChokidar(path: string, depth: number, ignored: (path: string) => boolean): FSWatcher {
     return watch(path, {
       depth,
       ignoreInitial: true,

@@ -19,7 +19,7 @@
  *  1. TF Serving unreachable, or the model gone from models.config → wait (never guess, never delete).
  *  2. A step in flight (after a crash): a config step or quarantine is resumed if still safe (a config step the file
  *     already holds counts as written), else abandoned; probes (await, gate, verify) are abandoned and re-planned;
- *     bookkeeping steps are resumed.
+ *     bookkeeping steps are resumed (most of them journal no "begin": their one "done" entry is the whole step).
  *     A config step whose write landed but whose reload failed is issued again (it writes nothing and reloads)
  *     while models.config still holds its policy.
  *  3. models.config differs from what the controller last wrote → accept-hand-edit: an operator's edit is intent

@@ -56,6 +56,22 @@ export type PassResult =
   | { kind: "aborted"; reason: string }
   | { kind: "interrupted"; step: Step; reason: string };
 
+/**
+ * Steps that only change the controller's record: their one "done" entry is the whole step (a crash before it
+ * leaves nothing to resume: the next pass plans the same step), so no "begin" entry (an fsync) is written first.
+ */
+const BOOKKEEPING: ReadonlySet<Step["kind"]> = new Set([
+  "admit",
+  "record-verdict",
+  "mark-failed",
+  "finish-intent",
+  "request-approval",
+  "accept-hand-edit",
+  "set-pin",
+  "start-rollback",
+  "start-promote",
+]);
+
 export async function modelPass(deps: PassDeps, model: string): Promise<PassResult> {
   const actor: Actor = deps.actor ?? "daemon";
   return deps.state.locks.withModelLock(model, async () => {
@@ -102,7 +118,7 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
 
     const id = step.kind === "abandon" ? step.inFlightId : (result.resumes ?? randomUUID());
     if (result.resumes === undefined && step.kind !== "abandon") {
-      await journalBegin(deps.state.journal, id, step, actor);
+      if (!BOOKKEEPING.has(step.kind)) await journalBegin(deps.state.journal, id, step, actor);
       crashPointForTests(step, "begin");
     }
     const started = deps.now();
