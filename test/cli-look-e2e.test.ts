@@ -64,7 +64,11 @@ test("status, history, plan: promoted, rejected, incomplete and candidate versio
     "5 in flight",
     async () => {
       const doc = parseJson<StatusDoc>(await cli(["status", "m", "--json", ...flags]));
-      return doc.models[0]?.in_flight?.step.kind === "await-available";
+      // TF Serving lists 5 as LOADING once its file-system poll has seen the directory, just after the reload.
+      return (
+        doc.models[0]?.in_flight?.step.kind === "await-available" &&
+        byVersion(doc.models[0], "5")?.tf_state === "LOADING"
+      );
     },
     TIMEOUT,
   );
