@@ -43,7 +43,8 @@ import { liveness } from "../state/process-identity.js";
 import { StatePaths } from "../state/paths.js";
 import type { ConsumedIntent, Intent as StoredIntent, VerdictRecord } from "../state/store.js";
 import { LocalVerdictStore } from "../state/verdict-store.js";
-import { readTlsFiles, TfServingGrpcClient } from "../tfserving/grpc-client.js";
+import type { TfServingGrpcClient } from "../tfserving/grpc-client.js";
+import { tfServingClient } from "../engine/tfserving-client.js";
 import type { CommandContext } from "../program.js";
 import { dryAdmission, type DryVersion } from "./dry-admission.js";
 
@@ -90,26 +91,7 @@ export async function openLook(ctx: CommandContext, opts: Record<string, unknown
     verdicts: new LocalVerdictStore(paths, locks),
     intents: new LocalIntentQueue(paths, locks),
   };
-  const tf = config.tf_serving;
-  const grpc = new TfServingGrpcClient({
-    address: tf.grpc_address,
-    deadlineMs: tf.call_deadline,
-    reloadDeadlineMs: tf.reload_deadline,
-    maxReceiveMessageLength: tf.max_receive_message_size,
-    attempts: tf.retry.attempts,
-    backoff: { initialMs: tf.retry.initial_backoff, maxMs: tf.retry.max_backoff },
-    overallDeadlineMs: tf.retry.overall_deadline,
-    ...(tf.tls
-      ? {
-          tls: readTlsFiles({
-            ca: tf.tls.ca_file,
-            cert: tf.tls.cert_file,
-            key: tf.tls.key_file,
-            serverNameOverride: tf.tls.server_name_override,
-          }),
-        }
-      : {}),
-  });
+  const grpc = tfServingClient(config.tf_serving);
   return { config, models, state, grpc, now: Date.now, close: () => grpc.close() };
 }
 

@@ -19,7 +19,8 @@ import { loadModelServerConfig } from "../modelconfig/load.js";
 import type { ModelServerConfigObject } from "../modelconfig/validate.js";
 import { escapeModelName, unescapeModelName } from "../state/paths.js";
 import { openLocalState, type LocalState } from "../state/local-store.js";
-import { readTlsFiles, TfServingGrpcClient } from "../tfserving/grpc-client.js";
+import type { TfServingGrpcClient } from "../tfserving/grpc-client.js";
+import { tfServingClient } from "./tfserving-client.js";
 import { RestClient } from "../tfserving/rest-client.js";
 import { BakeMonitor } from "./bake.js";
 import { bakeProbe } from "./bake-probe.js";
@@ -148,26 +149,7 @@ export class Engine {
       command: options.command ?? "tfs-rollout daemon",
       log,
     });
-    const tf = config.tf_serving;
-    const grpc = new TfServingGrpcClient({
-      address: tf.grpc_address,
-      deadlineMs: tf.call_deadline,
-      reloadDeadlineMs: tf.reload_deadline,
-      maxReceiveMessageLength: tf.max_receive_message_size,
-      attempts: tf.retry.attempts,
-      backoff: { initialMs: tf.retry.initial_backoff, maxMs: tf.retry.max_backoff },
-      overallDeadlineMs: tf.retry.overall_deadline,
-      ...(tf.tls
-        ? {
-            tls: readTlsFiles({
-              ca: tf.tls.ca_file,
-              cert: tf.tls.cert_file,
-              key: tf.tls.key_file,
-              serverNameOverride: tf.tls.server_name_override,
-            }),
-          }
-        : {}),
-    });
+    const grpc = tfServingClient(config.tf_serving);
     return new Engine(config, models, state, grpc, log, options);
   }
 
