@@ -8,6 +8,7 @@
  * watchers when `watch.*` changed and applies `rollout.max_parallel_models`. `tfs-rollout daemon` drives it.
  */
 import { setMaxListeners } from "node:events";
+import { mkdir } from "node:fs/promises";
 import { AdmissionScanner } from "../admission/scanner.js";
 import { admissionRules } from "../admission/quiet-window.js";
 import { VersionWatcher } from "../admission/watcher.js";
@@ -29,6 +30,7 @@ import type { EngineLogger, StepEvent } from "./logger.js";
 import { modelPass, type PassDeps } from "./model-pass.js";
 import { findModel, modelNames } from "./observe.js";
 import type { Actor } from "../state/store.js";
+import { STATE_DIR_MODE } from "../state/paths.js";
 import { planOptionsFor } from "./plan-options.js";
 import { Reconciler } from "./reconciler.js";
 import { RetentionScheduler } from "./retention-schedule.js";
@@ -210,6 +212,15 @@ export class Engine {
       pollIntervalMs: watch.poll_interval,
       onError: (error: unknown) => this.log.warn({ reason: errorText(error) }, "watcher error"),
     };
+    // Each managed model's intents folder exists before it is watched: chokidar discovering a folder and the
+    // intent renamed into it at the same moment can miss the intent (then only the cron rescan would see it).
+    await Promise.all(
+      this.managed.map((model) =>
+        mkdir(this.state.paths.intentsDir(model), { recursive: true, mode: STATE_DIR_MODE }).catch(
+          () => undefined,
+        ),
+      ),
+    );
     this.fileWatchers = [
       await watchIntents(
         this.state.paths.modelsDir,
