@@ -1,7 +1,7 @@
 // End to end (emulator process + `tfs-rollout daemon` processes): what the daemon does to directories on a
 // rollback with `rollback.action: delete`, SIGKILL at chosen journal points (the test-only crash hook) and a
 // restart, TF Serving unreachable at start-up, and TF Serving loading a new version by itself under `latest`
-// just before adoption pins `specific`. The full kill-point matrix is in test/crash/ (`npm run test:crash`).
+// just before adoption pins `specific`. The full kill-point matrix is in test/reliability/kill-points.test.ts (`npm run test:crash`).
 import assert from "node:assert/strict";
 import { existsSync, mkdirSync, readdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";

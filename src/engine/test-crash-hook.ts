@@ -1,5 +1,5 @@
 /**
- * TEST-ONLY crash hook for the crash-recovery end-to-end tests (test/crash/, test/daemon-recovery-e2e.test.ts):
+ * TEST-ONLY crash hook for the crash-recovery end-to-end tests (test/reliability/kill-points.test.ts, test/daemon-recovery-e2e.test.ts):
  * with `TFS_ROLLOUT_TEST_CRASH_AT=<step kind>:<begin|done>` in the environment, the daemon SIGKILLs itself right
  * after journaling that phase of the first step of that kind, e.g. `promote:begin` (journaled, not yet applied)
  * or `quarantine:done`. Read once at start; unset (always, in production) it does nothing.

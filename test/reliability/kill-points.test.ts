@@ -1,6 +1,6 @@
 // Kill points, with issue 9's full invariants after every kill: a real daemon SIGKILLs itself through the test-only
 // crash hook (TFS_ROLLOUT_TEST_CRASH_AT, src/engine/test-crash-hook.ts) right after journaling each step of a
-// rollout and of a rollback in turn (the same chains as test/crash/kill-points.test.ts), and a process writing
+// rollout and of a rollback in turn (`npm run test:crash` runs this file and cli-kill.test.ts alone), and a process writing
 // models.config SIGKILLs itself after each step of the atomic write. Each survived kill is tallied.
 import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
