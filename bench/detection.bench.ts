@@ -2,14 +2,16 @@
 // "admit" step event on stdout, in marker-file mode and in quiet-window mode (reported minus the window). Measured
 // in the same run, on the same directory and the same publishes: the kernel's floor (`inotifywait -m`, and a bare
 // fs.watch in this process) and a 1-second readdir poll (TF Serving's default --file_system_poll_wait_seconds).
-// Each publish waits for the previous rollout to finish, so detection is measured on an idle daemon.
+// Each publish waits for the previous rollout to finish (its last pass included), so detection is measured on an
+// idle daemon.
 // Run: npx tsx bench/detection.bench.ts [--quick]   (full: 200 publishes per mode; quick: 5)
 import { spawn } from "node:child_process";
-import { readdirSync, renameSync, watch, writeFileSync } from "node:fs";
+import { existsSync, readdirSync, renameSync, watch, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { performance } from "node:perf_hooks";
 import { createInterface } from "node:readline";
 import { writeSavedModel } from "../src/savedmodel/writer.js";
+import { modelLockName } from "../src/state/locks.js";
 import { HALF_PLUS_TWO, waitFor } from "../test/helpers/emulator-harness.js";
 import { configState, spawnDaemon, stableVersion, startWorld } from "../test/helpers/rollout-world.js";
 import { distribution, ms, QUICK, recordResult, table, type Distribution } from "./lib.js";
@@ -53,6 +55,7 @@ async function runMode(mode: "marker" | "quiet"): Promise<ModeResult> {
   if (inotify.stdout) createInterface({ input: inotify.stdout }).on("line", (l) => note(seen.inotify, l));
 
   const daemon = spawnDaemon(world);
+  const modelLock = join(world.stateDir, "locks", `${modelLockName("m")}.lock`);
   const admitted = new Map<string, () => void>();
   let lastLine = performance.now();
   createInterface({ input: daemon.child.stdout! }).on("line", (line) => {
@@ -78,7 +81,13 @@ async function runMode(mode: "marker" | "quiet"): Promise<ModeResult> {
         new Promise((_, reject) => setTimeout(() => reject(new Error(`${version} never admitted`)), 30_000)),
       ]);
       await waitFor(`stable ${version}`, async () => (await stableVersion(world)) === version, 30_000);
-      await waitFor("daemon idle", () => performance.now() - lastLine > 150, 30_000);
+      // Idle: no line for a while and no pass running (the model lock is held until a pass has written the
+      // verdict store, which happens after the step's event).
+      await waitFor(
+        "daemon idle",
+        () => performance.now() - lastLine > 150 && !existsSync(modelLock),
+        30_000,
+      );
     }
     await new Promise((r) => setTimeout(r, 1100)); // the poll loop's last tick
   } finally {

@@ -7,7 +7,7 @@ import { join } from "node:path";
 import { REPO } from "../test/helpers/emulator-harness.js";
 import { QUICK, RESULTS_FILE, table } from "./lib.js";
 
-const BENCHES = ["inspect", "config", "rollout", "detection", "throughput", "scale"];
+const BENCHES = ["inspect", "config", "rollout", "detection", "throughput", "scale", "fleet"];
 
 const failed: string[] = [];
 for (const name of BENCHES) {
@@ -49,6 +49,15 @@ if (!QUICK && existsSync(RESULTS_FILE)) {
         ],
         ["inspect: 200 MB saved_model.pb (ms)", get("inspect", "saved_model_median_ms"), ""],
         ["rollout: rename → stable, load delay 0 (ms)", get("rollout", "median_ms"), ""],
+        ["fleet: 1 daemon, fleet off, rename → stable (ms)", get("fleet", "single.promote_ms"), ""],
+        ["fleet: 3 replicas, max_loading 1 (ms)", get("fleet", "shapes.r3_k1.promote_ms"), ""],
+        ["fleet: 10 replicas, max_loading 1 (ms)", get("fleet", "shapes.r10_k1.promote_ms"), ""],
+        ["fleet: 10 replicas, max_loading 3 (ms)", get("fleet", "shapes.r10_k3.promote_ms"), ""],
+        [
+          "fleet: peak loading, 10 replicas, max_loading 3",
+          get("fleet", "shapes.r10_k3.peak_slots_held"),
+          "≤ 3",
+        ],
       ],
     ),
   );

@@ -13,6 +13,8 @@ const LABELS: Record<TallyKind, string> = {
   security_checks: "security checks passed",
   invariant_violations: "invariant violations (must be 0)",
   data_lost: "data lost (must be 0)",
+  // Measured, not failed: an operator's rename landing between our last stat and our rename (file-stamp.ts).
+  rename_race_losses: "operator edits lost to the rename race (no CAS in POSIX)",
 };
 
 export function summarize(lines: TallyLine[]): { table: string; failed: string[] } {

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
-import { mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, renameSync, rmSync, utimesSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { test } from "node:test";
+import { test, type TestContext } from "node:test";
 import { getTasks } from "node-cron";
 import { countInotifyWatches } from "../src/admission/inotify.js";
 import { admissionRules } from "../src/admission/quiet-window.js";
@@ -57,14 +57,15 @@ function recorder() {
   return { calls, enqueue, waitFor };
 }
 
+/** Cron ticks fired by hand, by expression. */
 function manualCron() {
-  const ticks: (() => void)[] = [];
+  const ticks = new Map<string, () => void>();
   let stopped = 0;
-  const schedule: RescanScheduler = (_expression, tick) => {
-    ticks.push(tick);
+  const schedule: RescanScheduler = (expression, tick) => {
+    ticks.set(expression, tick);
     return { stop: () => void stopped++ };
   };
-  return { schedule, tick: () => ticks.forEach((fn) => fn()), stopped: () => stopped };
+  return { schedule, tick: (expression: string) => ticks.get(expression)!(), stopped: () => stopped };
 }
 
 async function startWatcher(
@@ -82,18 +83,21 @@ const pathEvent = (source: "base-path" | "pending-dir", path: string, event?: st
 
 const inotify = process.platform === "linux" ? false : "inotify watches are counted on Linux only";
 
-test("a complete version renamed into the base path enqueues its model; .tmp names fire nothing", async (t) => {
+test("a complete version renamed into the base path enqueues its model; other names fire nothing", async (t) => {
   const base = tempDir(t);
   const rec = recorder();
   await startWatcher(t, [{ model: "m", basePath: base }], { enqueue: rec.enqueue });
+  writeFileSync(join(base, "NOTES.txt"), "not a version");
+  mkdirSync(join(base, ".rejected-3-20260101T000000Z"));
   const staging = join(base, "9.tmp");
   writeCompleteVersion(staging, 2);
   renameSync(staging, join(base, "9"));
-  const call = await rec.waitFor(pathEvent("base-path", join(base, "9"), "addDir"));
+  const call = await rec.waitFor(pathEvent("base-path", join(base, "9"), "rename"));
   assert.equal(call.model, "m");
   assert.deepEqual(
-    rec.calls.filter((c) => JSON.stringify(c.reason).includes(".tmp")),
+    rec.calls.filter((c) => !JSON.stringify(c.reason).includes(join(base, "9"))),
     [],
+    "NOTES.txt, .rejected-… and 9.tmp are not versions",
   );
   const scan = await new AdmissionScanner({ rules: admissionRules({ quietWindowMs: 0 }) }).scan("m", base, 0);
   assert.deepEqual(
@@ -139,32 +143,144 @@ test("a pending directory is watched inside (files arriving during a copy) until
   assert.deepEqual(watcher.watching(), { basePaths: 1, pendingDirs: 0 });
 });
 
-test("the cron rescan enqueues every model, catching what no event reported", async (t) => {
+/** Two models whose watch sees nothing (events dropped), with the rescan and resync ticks fired by hand. */
+async function blindWorld(t: TestContext) {
   const base = tempDir(t);
   const other = tempDir(t);
-  writeCompleteVersion(join(base, "4")); // there before the watcher: ignoreInitial, so no event
+  writeCompleteVersion(join(base, "4")); // there before the watcher: no event
+  const yesterday = new Date(Date.now() - 86_400_000);
+  utimesSync(base, yesterday, yesterday); // published a while ago: a change now cannot fall in the same mtime tick
   const rec = recorder();
   const cron = manualCron();
-  await startWatcher(
+  // An hour from now by default: every change the test makes is long settled (see the unsettled test).
+  const clock = { now: Date.now() + 3_600_000 };
+  const watcher = await startWatcher(
     t,
     [
       { model: "m", basePath: base },
       { model: "n", basePath: other },
     ],
-    { enqueue: rec.enqueue, scheduleRescan: cron.schedule, rescanCron: "*/5 * * * * *" },
+    {
+      enqueue: rec.enqueue,
+      scheduleRescan: cron.schedule,
+      rescanCron: "*/5 * * * * *",
+      resyncCron: "0 * * * *",
+      now: () => clock.now,
+    },
   );
-  assert.equal(rec.calls.length, 0);
-  cron.tick();
-  await rec.waitFor((c) => c.model === "n" && c.reason.source === "rescan");
-  const scan = await new AdmissionScanner({ rules: admissionRules({ quietWindowMs: 0 }) }).scan("m", base, 0);
+  // What a lost event looks like: the rescan must find it without any watch's help.
+  const blind = (c: Call) => c.reason.source !== "base-path";
+  return {
+    base,
+    other,
+    rec,
+    cron,
+    clock,
+    watcher,
+    seen: () => rec.calls.filter(blind).map((c) => [c.model, c.reason.source]),
+  };
+}
+
+test("the rescan enqueues only the models whose base path changed, catching what no event reported", async (t) => {
+  const w = await blindWorld(t);
+  await w.watcher.rescanNow();
+  assert.deepEqual(w.seen(), [], "nothing changed since the watch was armed: nothing to reconcile");
+  mkdirSync(join(w.other, "7"));
+  await w.watcher.rescanNow();
+  assert.deepEqual(w.seen(), [["n", "rescan"]]);
+  await w.watcher.rescanNow();
+  assert.deepEqual(w.seen(), [["n", "rescan"]], "seen once, not at every rescan");
+  // A version replaced by another under the same name: the names are the same, the base path's mtime is not.
+  rmSync(join(w.base, "4"), { recursive: true });
+  writeCompleteVersion(join(w.base, "4"));
+  await w.watcher.rescanNow();
+  assert.deepEqual(w.seen(), [
+    ["n", "rescan"],
+    ["m", "rescan"],
+  ]);
+  const scan = await new AdmissionScanner({ rules: admissionRules({ quietWindowMs: 0 }) }).scan(
+    "m",
+    w.base,
+    0,
+  );
   assert.equal(scan.versions[0]!.admission, "complete");
+});
+
+test("a base path changed in the last 2 s is looked at again at every rescan until it settles", async (t) => {
+  // Timestamps are as fine as a kernel clock tick: a second change in the tick of a stat keeps the mtime.
+  const w = await blindWorld(t);
+  mkdirSync(join(w.other, "8"));
+  w.clock.now = Date.now();
+  await w.watcher.rescanNow();
+  await w.watcher.rescanNow();
+  assert.deepEqual(w.seen(), [
+    ["n", "rescan"],
+    ["n", "rescan"],
+  ]);
+  w.clock.now += 3_600_000;
+  await w.watcher.rescanNow(); // settled now: one more look, then quiet
+  await w.watcher.rescanNow();
+  assert.deepEqual(w.seen(), [
+    ["n", "rescan"],
+    ["n", "rescan"],
+    ["n", "rescan"],
+  ]);
+});
+
+test("the cron tick runs the rescan; a model with a directory pending is enqueued at every rescan", async (t) => {
+  const w = await blindWorld(t);
+  await w.watcher.setPending("m", [join(w.base, "4")]);
+  w.cron.tick("*/5 * * * * *");
+  await w.rec.waitFor((c) => c.model === "m" && c.reason.source === "rescan");
+  await w.watcher.rescanNow(); // the tick's rescan if still running, else one more
+  const before = w.seen().length;
+  await w.watcher.rescanNow();
   assert.deepEqual(
-    rec.calls.map((c) => [c.model, c.reason.source]),
-    [
-      ["m", "rescan"],
-      ["n", "rescan"],
-    ],
+    w.seen().slice(before),
+    [["m", "rescan"]],
+    "n's listing did not change; m has a pending dir",
   );
+});
+
+test("the resync enqueues every model, whatever its listing", async (t) => {
+  const w = await blindWorld(t);
+  w.cron.tick("0 * * * *");
+  assert.deepEqual(w.seen(), [
+    ["m", "resync"],
+    ["n", "resync"],
+  ]);
+});
+
+test("the resync hands models over 20 at a time, so a version published meanwhile is not queued behind them all", async (t) => {
+  const base = tempDir(t);
+  const rec = recorder();
+  const cron = manualCron();
+  const models = Array.from({ length: 45 }, (_, i) => `m${i}`);
+  await startWatcher(
+    t,
+    models.map((model) => ({ model, basePath: base })),
+    { enqueue: rec.enqueue, scheduleRescan: cron.schedule, resyncCron: "0 * * * *" },
+  );
+  cron.tick("0 * * * *");
+  const resynced = () => rec.calls.filter((c) => c.reason.source === "resync").map((c) => c.model);
+  assert.equal(resynced().length, 20, "the first batch at once, the rest later");
+  await rec.waitFor(() => resynced().length === 45);
+  assert.deepEqual(resynced().sort(), [...models].sort(), "every model once");
+});
+
+test("a base path removed and created again is watched again", async (t) => {
+  const root = tempDir(t);
+  const base = join(root, "model");
+  mkdirSync(base);
+  const rec = recorder();
+  await startWatcher(t, [{ model: "m", basePath: base }], { enqueue: rec.enqueue });
+  rmSync(base, { recursive: true });
+  await rec.waitFor(pathEvent("base-path", base, "unlinkDir"));
+  mkdirSync(base);
+  // Re-armed on the new directory (fs.watch follows an inode, not a name) as soon as it appears, no rescan needed.
+  await rec.waitFor((c) => c.reason.source === "rescan");
+  mkdirSync(join(base, "3"));
+  await rec.waitFor(pathEvent("base-path", join(base, "3")));
 });
 
 test("recheckAfter enqueues the model later; the earliest request wins", async (t) => {
@@ -190,7 +306,7 @@ test("a base path created after start is watched from the next rescan on", async
   mkdirSync(base);
   await watcher.rescanNow(); // what the cron tick runs; re-arms the watcher on the now existing base path
   mkdirSync(join(base, "1"));
-  await rec.waitFor(pathEvent("base-path", join(base, "1"), "addDir"));
+  await rec.waitFor(pathEvent("base-path", join(base, "1")));
 });
 
 test("setTargets drops removed models and re-targets a changed base path", async (t) => {
@@ -212,10 +328,14 @@ test("setTargets drops removed models and re-targets a changed base path", async
   assert.equal(call.model, "m");
 });
 
-test("an invalid rescan cron expression is a usage error naming the key", async () => {
+test("an invalid rescan or resync cron expression is a usage error naming the key", async () => {
   await assert.rejects(
     VersionWatcher.start([], { enqueue: () => {}, rescanCron: "every 30 seconds" }),
     (error: unknown) => error instanceof UsageError && error.where === "watch.rescan_cron",
+  );
+  await assert.rejects(
+    VersionWatcher.start([], { enqueue: () => {}, resyncCron: "every 10 minutes" }),
+    (error: unknown) => error instanceof UsageError && error.where === "watch.resync_cron",
   );
 });
 
@@ -227,7 +347,7 @@ test("close() releases the node-cron task, every watcher and timer, and silences
   const rec = recorder();
   const watcher = await VersionWatcher.start([{ model: "m", basePath: base }], { enqueue: rec.enqueue });
   const ours = () => [...getTasks().values()].filter((task) => task.name === "tfs-rollout-rescan").length;
-  assert.equal(ours(), 1);
+  assert.equal(ours(), 2, "the rescan and the resync");
   await watcher.setPending("m", [version]);
   watcher.recheckAfter("m", 3_600_000);
   await watcher.close();

@@ -66,6 +66,7 @@ const BAD_VALUES: [string, string, RegExp, RegExp][] = [
   ],
   ["watch.rescan_cron", '"61 * * * *"', /is not a valid cron expression \(.*minute/, /5 fields or 6/],
   ["watch.rescan_cron", "30", /^expected a string, got 30$/, /quoted/],
+  ["watch.resync_cron", '"0 */10 * *"', /is not a valid cron expression/, /resync_cron: "0 \*\/30/],
   ["admission.quiet_window", "2 sec", /^"2 sec" is not a duration$/, /quiet_window: 2s/],
   ["admission.marker_file", "done/_SUCCESS", /must be a plain file name/, /marker_file: _SUCCESS/],
   ["admission.marker_file", "..", /must be a plain file name/, /_SUCCESS/],
@@ -339,7 +340,12 @@ test("valid values of every kind are accepted and normalised", async () => {
     max_backoff: 0,
     overall_deadline: 1,
   });
-  assert.deepEqual(config.watch, { use_polling: true, poll_interval: 2500, rescan_cron: "0 */5 * * * *" });
+  assert.deepEqual(config.watch, {
+    use_polling: true,
+    poll_interval: 2500,
+    rescan_cron: "0 */5 * * * *",
+    resync_cron: "0 */30 * * * *",
+  });
   assert.deepEqual(config.admission, {
     quiet_window: 0,
     marker_file: "_SUCCESS",

@@ -30,7 +30,12 @@ test("with only --model-config-file, every default is the safe one", async () =>
     },
     model_config_file: "/models/models.config",
     state_dir: "/var/lib/tfs-rollout",
-    watch: { use_polling: false, poll_interval: 1000, rescan_cron: "*/30 * * * * *" },
+    watch: {
+      use_polling: false,
+      poll_interval: 1000,
+      rescan_cron: "*/30 * * * * *",
+      resync_cron: "0 */30 * * * *",
+    },
     admission: { quiet_window: 2000, incomplete_deadline: 1_800_000 },
     rollout: { load_deadline: 600_000, max_parallel_models: 4, reload_coalesce_window: 500 },
     gate: {
@@ -52,6 +57,11 @@ test("with only --model-config-file, every default is the safe one", async () =>
     logging: { level: "info", pretty: false },
     http: { listen: "127.0.0.1:9464" },
     notifications: { webhooks: [] },
+    coordination: {
+      backend: "local",
+      etcd: { endpoints: [], prefix: "/tfs-rollout/", lease_ttl: 10_000, dial_timeout: 5000 },
+      fleet: { max_loading: 1, policy: "all" },
+    },
     models_overrides: {},
     once: false,
     config_file: null,

@@ -59,6 +59,18 @@ test("control: POST /faults/unavailable makes the shared Faults unavailable for 
   assert.match(String(bad.json.error), /seconds/);
 });
 
+test("control: POST /faults/unavailable with only takes down one listener; a bad listener name is a 400", async () => {
+  const { call, faults } = await startControl();
+  const reply = await call("POST", "/faults/unavailable", { seconds: 2, only: "rest" });
+  assert.equal(reply.status, 200);
+  assert.deepEqual(reply.json.unavailable, { until: 52_000, remaining_ms: 2_000, rest: "503", only: "rest" });
+  assert.equal(faults.isUnavailable("grpc"), false);
+  assert.equal(faults.restUnavailable(), "503");
+  const bad = await call("POST", "/faults/unavailable", { seconds: 2, only: "http" });
+  assert.equal(bad.status, 400);
+  assert.match(String(bad.json.error), /only/);
+});
+
 test("control: POST /faults/reload arms a one-shot delay/failure; DELETE disarms it", async () => {
   const { call, faults } = await startControl();
   const armed = await call("POST", "/faults/reload", {

@@ -33,6 +33,24 @@ test("faults: unavailable for N seconds by the injected clock (gRPC UNAVAILABLE,
   assert.throws(() => faults.makeUnavailable(Number.NaN), RangeError);
 });
 
+test("faults: one listener down (`only`), the other keeps answering; without `only` both are down", () => {
+  const { now } = clock();
+  const faults = new Faults({ now });
+  faults.makeUnavailable(5, { only: "grpc" });
+  assert.equal(faults.unavailableError("grpc")?.code, "UNAVAILABLE");
+  assert.equal(faults.unavailableError("rest"), undefined);
+  assert.equal(faults.restUnavailable(), undefined);
+  assert.doesNotThrow(() => faults.assertAvailable("rest"));
+  assert.equal(faults.snapshot().unavailable?.only, "grpc");
+  faults.makeUnavailable(5, { only: "rest", rest: "reset" });
+  assert.equal(faults.restUnavailable(), "reset");
+  assert.equal(faults.unavailableError("grpc"), undefined);
+  assert.throws(() => faults.assertAvailable("rest"), { code: "UNAVAILABLE" });
+  faults.makeUnavailable(5);
+  assert.equal(faults.isUnavailable("grpc") && faults.isUnavailable("rest"), true);
+  assert.equal(faults.snapshot().unavailable?.only, undefined);
+});
+
 test("faults: the next reload is delayed and/or failed once, then reloads are normal again", async () => {
   const slept: number[] = [];
   const faults = new Faults({ sleep: async (ms) => void slept.push(ms) });

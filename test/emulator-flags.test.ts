@@ -17,6 +17,7 @@ test("TF Serving's defaults (facts §3, §4, §6): port 8500, fs poll 1 s, 5 ret
   assert.equal(flags.allowVersionLabelsForUnavailableModels, false);
   assert.deepEqual(flags.savedModelTags, ["serve"]);
   assert.equal(flags.listenHost, "127.0.0.1");
+  assert.equal(flags.numLoadThreads, 0, "TF's default: loads run one at a time in the manager loop");
 });
 
 test("flags accept --flag=value, --flag value, bare booleans and fractions of a second", () => {
@@ -36,6 +37,7 @@ test("flags accept --flag=value, --flag value, bare booleans and fractions of a 
     "1000",
     "--control_port=0",
     "--load_delay_ms=20",
+    "--num_load_threads=4",
   ]);
   assert.equal(flags.modelConfigFile, "/m.config");
   assert.equal(flags.port, 0);
@@ -48,6 +50,7 @@ test("flags accept --flag=value, --flag value, bare booleans and fractions of a 
   assert.equal(flags.maxNumLoadRetries, 0);
   assert.equal(flags.loadRetryIntervalMicros, 1000);
   assert.equal(flags.loadDelayMs, 20);
+  assert.equal(flags.numLoadThreads, 4);
 });
 
 test("a bare boolean followed by true/false takes it as its value", () => {
@@ -61,6 +64,7 @@ test("bad flags are refused with what and how", () => {
   assert.throws(() => parseFlags([CONFIG, "--max_num_load_retries=1.5"]), /expected an integer/);
   assert.throws(() => parseFlags([CONFIG, "--enable_model_warmup=maybe"]), /expected true or false/);
   assert.throws(() => parseFlags([CONFIG, "stray"]), /Unexpected argument 'stray'/);
+  assert.throws(() => parseFlags([CONFIG, "--num_load_threads=-1"]), /--num_load_threads=-1 must be >= 0/);
   assert.throws(() => parseFlags([CONFIG, "--port"]), /Missing value for flag '--port'/);
   assert.throws(
     () => parseFlags([]),

@@ -7,14 +7,17 @@ import type { LoadedVersion } from "../src/emulator/version-loader.js";
 import { waitFor } from "./helpers/emulator-harness.js";
 
 /** A manager whose loads are steered by the test: each load attempt waits for `finish(version, ok|error)`. */
-function harness(options: { retries?: number } = {}) {
+function harness(options: { retries?: number; loadThreads?: number; tickMs?: number } = {}) {
   const attempts: string[] = [];
+  /** The manager run in which each load attempt started. */
+  const attemptRuns: number[] = [];
   const gates = new Map<string, Array<(result: ServingError | undefined) => void>>();
   const sleeps: number[] = [];
   const events: StateEvent[] = [];
   const manager = new ModelManager({
     load: (model, version, dir) => {
       attempts.push(version);
+      attemptRuns.push(manager.runs);
       return new Promise<LoadedVersion>((resolve, reject) => {
         const queue = gates.get(version) ?? [];
         queue.push((error) =>
@@ -36,7 +39,8 @@ function harness(options: { retries?: number } = {}) {
     },
     maxNumLoadRetries: options.retries ?? 0,
     loadRetryIntervalMs: 60_000,
-    tickMs: 5,
+    tickMs: options.tickMs ?? 5,
+    ...(options.loadThreads === undefined ? {} : { numLoadThreads: options.loadThreads }),
     retrySleep: async (ms) => void sleeps.push(ms),
   });
   manager.onState((e) => events.push(e));
@@ -48,7 +52,7 @@ function harness(options: { retries?: number } = {}) {
   const states = (model = "m") => (manager.status(model) ?? []).map((s) => `${s.version}:${s.state}`);
   const until = (what: string, expected: string[], model = "m") =>
     waitFor(what, () => JSON.stringify(states(model)) === JSON.stringify(expected));
-  return { manager, attempts, sleeps, events, finish, states, until };
+  return { manager, attempts, attemptRuns, sleeps, events, finish, states, until };
 }
 
 const want = (...versions: string[]) => new Map(versions.map((v) => [v, `/models/m/${v}`]));
@@ -221,6 +225,59 @@ test("facts §3: loads run in the manager loop (num_load_threads=0): a new desir
     await h.finish("2");
     await h.until("2 available", ["2:AVAILABLE", "1:END"]);
     assert.deepEqual(h.attempts, ["1", "1", "1", "2"]);
+  } finally {
+    await h.manager.stop();
+  }
+});
+
+test("--num_load_threads=N: up to N loads run at once, the others wait in START for a free worker", async () => {
+  const h = harness({ loadThreads: 2 });
+  try {
+    for (const model of ["a", "b", "c"]) h.manager.setAspiredVersions(model, want("1"));
+    await waitFor("two loads running", () => h.attempts.length === 2);
+    const running = new Set(h.attempts);
+    assert.deepEqual(running, new Set(["1"]));
+    const states = () => ["a", "b", "c"].map((m) => h.states(m)[0]).sort();
+    assert.deepEqual(states(), ["1:LOADING", "1:LOADING", "1:START"], "the third waits for a worker");
+    const runs = h.manager.runs;
+    await waitFor("more manager runs", () => h.manager.runs >= runs + 3);
+    assert.equal(h.attempts.length, 2, "a busy pool starts nothing more, however often the loop runs");
+    await h.finish("1");
+    await waitFor("the third load started", () => h.attempts.length === 3);
+    await h.finish("1");
+    await h.finish("1");
+    await waitFor("all available", () => states().every((s) => s === "1:AVAILABLE"));
+  } finally {
+    await h.manager.stop();
+  }
+});
+
+test("--num_load_threads=N: the manager loop keeps running during a load (a retrying load no longer blocks the others)", async () => {
+  const h = harness({ loadThreads: 1, retries: 2 });
+  try {
+    h.manager.setAspiredVersions("a", want("1"));
+    await h.finish("1", new ServingError("NOT_FOUND", "gone"));
+    await h.until("a 1 still loading (retrying)", ["1:LOADING"], "a");
+    // With loads in the loop (the default) b would not even be START while a retries; here the loop runs on.
+    h.manager.setAspiredVersions("b", want("7"));
+    await h.until("b 7 queued for the only worker", ["7:START"], "b");
+    await h.finish("1");
+    await h.finish("7");
+    await h.until("b 7 available", ["7:AVAILABLE"], "b");
+    await h.until("a 1 available", ["1:AVAILABLE"], "a");
+  } finally {
+    await h.manager.stop();
+  }
+});
+
+test("--num_load_threads=N: one load starts per manager run, so three models' loads start in three runs", async () => {
+  const h = harness({ loadThreads: 8, tickMs: 20 });
+  try {
+    for (const model of ["a", "b", "c"]) h.manager.setAspiredVersions(model, want("1"));
+    await waitFor("three loads started", () => h.attempts.length === 3);
+    assert.equal(new Set(h.attemptRuns).size, 3, `started in runs ${h.attemptRuns.join(", ")}`);
+    for (let i = 0; i < 3; i++) await h.finish("1");
+    await waitFor("all available", () => ["a", "b", "c"].every((m) => h.states(m)[0] === "1:AVAILABLE"));
   } finally {
     await h.manager.stop();
   }

@@ -1,9 +1,10 @@
 import assert from "node:assert/strict";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import type { ConfigStep, ObservedModelConfig } from "../src/controller/types.js";
 import { applyConfigStep } from "../src/engine/config-step.js";
+import { CHANGED_UNDERNEATH_ATTEMPTS, ChangedUnderneathError } from "../src/modelconfig/file-stamp.js";
 import type { VersionStatus } from "../src/tfserving/model-status.js";
 import { tempDir } from "./helpers/version-dir.js";
 
@@ -121,4 +122,52 @@ test("a failed reload after the write says the file was written", async (t) => {
   assert.equal(outcome.ok, false);
   assert.equal(outcome.written, true);
   assert.match(outcome.reason, /reload failed: UNAVAILABLE/);
+});
+
+/**
+ * `deps` whose status calls (the safety check, after the re-read) first let an operator save models.config the way
+ * an editor does, without the daemon's lock (temp file, rename), `saves` times in all.
+ */
+function racingOperator(setupResult: ReturnType<typeof setup>, saves: number) {
+  const { path, deps } = setupResult;
+  let edits = 0;
+  const racing = {
+    ...deps,
+    grpc: {
+      ...deps.grpc,
+      getModelStatus: async () => {
+        if (edits < saves) {
+          writeFileSync(`${path}.op`, `${readFileSync(path, "utf8")}# operator edit ${++edits}\n`);
+          renameSync(`${path}.op`, path);
+        }
+        return deps.grpc.getModelStatus();
+      },
+    },
+  };
+  return { racing, edits: () => edits };
+}
+
+test("an operator's edit renamed in between the re-read and the write is kept: the step starts over from it", async (t) => {
+  const world = setup(t, ["1"]);
+  const { racing } = racingOperator(world, 1);
+  const outcome = await applyConfigStep(racing, load, { observed: world.observed, readmitted: [] });
+  assert.equal(outcome.ok, true, outcome.reason);
+  const text = readFileSync(world.path, "utf8");
+  assert.match(text, /# operator edit 1\n/);
+  assert.match(text, /versions: 1\s+versions: 2/);
+  assert.equal(world.reloads.length, 1);
+});
+
+test("a file that keeps changing under every attempt is never overwritten; the step fails after the bounded retries", async (t) => {
+  const world = setup(t, ["1"]);
+  const { racing, edits } = racingOperator(world, Infinity);
+  await assert.rejects(
+    applyConfigStep(racing, load, { observed: world.observed, readmitted: [] }),
+    ChangedUnderneathError,
+  );
+  const text = readFileSync(world.path, "utf8");
+  assert.equal(edits(), CHANGED_UNDERNEATH_ATTEMPTS);
+  for (let i = 1; i <= edits(); i++) assert.match(text, new RegExp(`# operator edit ${i}\\n`));
+  assert.doesNotMatch(text, /versions: 2/);
+  assert.equal(world.reloads.length, 0);
 });

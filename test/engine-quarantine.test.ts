@@ -1,5 +1,14 @@
 import assert from "node:assert/strict";
-import { existsSync, mkdirSync, readdirSync, symlinkSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  realpathSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
 import { join } from "node:path";
 import { test } from "node:test";
 import { applyQuarantine } from "../src/engine/quarantine.js";
@@ -69,4 +78,28 @@ test("refuses names that are not plain children of base_path", async (t) => {
   const result = await applyQuarantine({ ...step(base, "3"), newName: "../escaped" }, config, "stable");
   assert.equal(result.ok, false);
   assert.ok(existsSync(join(base, "3")));
+});
+
+test("delete of a real version directory never deletes through a symlink inside it (variables/ pointing outside)", async (t) => {
+  const { root, base, config } = setup(t, ["1"], "1");
+  const outside = join(root, "shared-variables");
+  mkdirSync(outside);
+  writeFileSync(join(outside, "variables.index"), "kept");
+  symlinkSync(outside, join(base, "3", "weights"));
+  assert.equal((await applyQuarantine(step(base, "3", "delete"), config, "stable")).ok, true);
+  assert.ok(!existsSync(join(base, "3")));
+  assert.equal(readFileSync(join(outside, "variables.index"), "utf8"), "kept");
+});
+
+test("a symlinked base path: rename and delete act inside the directory it resolves to, the link stays", async (t) => {
+  const { root, base, config } = setup(t, ["1"], "1");
+  const current = join(root, "current");
+  symlinkSync(base, current);
+  const renamed = await applyQuarantine(step(current, "3"), config, "stable");
+  assert.equal(renamed.ok, true, renamed.reason);
+  assert.ok(renamed.reason.includes(`inside ${realpathSync(base)}`), renamed.reason);
+  assert.deepEqual(readdirSync(base).sort(), [".rejected-3-20261122T000000Z", "1", "2"]);
+  assert.equal((await applyQuarantine(step(current, "2", "delete"), config, "stable")).ok, true);
+  assert.deepEqual(readdirSync(base).sort(), [".rejected-3-20261122T000000Z", "1"]);
+  assert.ok(lstatSync(current).isSymbolicLink());
 });

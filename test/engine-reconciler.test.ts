@@ -240,3 +240,41 @@ test("runOnce waits out a short quiet window (a fresh process has never seen the
   assert.equal(await copying.reconciler.runOnce(["m"]), false, "an incomplete copy is not waited for");
   assert.equal(long, 1);
 });
+
+test("a successful step ends the backoff: the next failure streak starts from initialMs again", async () => {
+  const lines: string[] = [];
+  const interrupted: PassResult = {
+    kind: "interrupted",
+    step: { kind: "gate", model: "m", version: "2" } as never,
+    reason: "TF Serving unreachable",
+  };
+  const stepped = (ok: boolean): PassResult => ({
+    kind: "stepped",
+    step: { kind: "promote", model: "m", version: "2" } as never,
+    ok,
+    reason: ok ? "done" : "refused",
+  });
+  // Three outages (backoff 5, 10, 20 ms), one step that succeeds, then five failed steps in a row.
+  const script = [
+    interrupted,
+    interrupted,
+    interrupted,
+    stepped(true),
+    ...Array(5).fill(stepped(false)),
+    converged,
+  ];
+  let call = 0;
+  const reconciler = new Reconciler({
+    pass: async () => script[Math.min(call++, script.length - 1)]!,
+    log: createEngineLogger({ write: (l) => lines.push(l) }),
+    maxParallel: 1,
+    now: Date.now,
+    backoff: { initialMs: 5, maxMs: 10_000 },
+  });
+  reconciler.enqueue("m");
+  const backingOff = await waitFor("backing off after the failure streak", () =>
+    lines.find((l) => l.includes("failed steps in a row")),
+  );
+  assert.equal((JSON.parse(backingOff) as { retry_in_ms: number }).retry_in_ms, 5);
+  await reconciler.stop();
+});

@@ -1,7 +1,6 @@
 import * as grpc from "@grpc/grpc-js";
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { createServer, type Socket } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -19,6 +18,7 @@ import {
 import { GrpcCallError, GrpcUnreachableError } from "../src/tfserving/grpc-errors.js";
 import { toolSkip } from "./helpers/fixtures.js";
 import { type GrpcTestServer, startGrpcTestServer } from "./helpers/grpc-test-server.js";
+import { makePki } from "./helpers/pki.js";
 
 const BEYOND_2_53 = "9007199254740993"; // 2^53 + 1: a JS number would silently turn it into ...992
 const INT64_MAX = "9223372036854775807";
@@ -381,7 +381,12 @@ test(
   async () => {
     const dir = mkdtempSync(join(tmpdir(), "tfs-rollout-tls-"));
     cleanups.push(() => rmSync(dir, { recursive: true, force: true }));
-    const pki = makePki(dir);
+    const files = makePki(dir, `DNS:${TLS_SERVER_NAME}`);
+    const pki = {
+      ca: readFileSync(files.ca),
+      serverCert: readFileSync(files.serverCert),
+      serverKey: readFileSync(files.serverKey),
+    };
     const s = await server(
       { GetModelStatus: () => ({ model_version_status: [{ version: "1", state: "AVAILABLE" }] }) },
       {
@@ -395,9 +400,9 @@ test(
     // Certificates read from files; the server's certificate names only TLS_SERVER_NAME (no IP), so this also
     // proves the name override is applied.
     const tls = readTlsFiles({
-      ca: join(dir, "ca.pem"),
-      cert: join(dir, "client.pem"),
-      key: join(dir, "client.key"),
+      ca: files.ca,
+      cert: files.clientCert,
+      key: files.clientKey,
       serverNameOverride: TLS_SERVER_NAME,
     });
     const secure = client({ address: s.address, tls });
@@ -423,54 +428,3 @@ test(
 );
 
 const TLS_SERVER_NAME = "tfserving.test";
-
-function makePki(dir: string) {
-  const file = (name: string) => join(dir, name);
-  const openssl = (...args: string[]) => execFileSync("openssl", args, { cwd: dir, stdio: "pipe" });
-  const key = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"];
-  openssl(
-    "req",
-    "-x509",
-    ...key,
-    "-keyout",
-    "ca.key",
-    "-out",
-    "ca.pem",
-    "-days",
-    "1",
-    "-subj",
-    "/CN=test-ca",
-  );
-  writeFileSync(file("server.ext"), `subjectAltName=DNS:${TLS_SERVER_NAME}\n`);
-  for (const [name, ext] of [
-    ["server", ["-extfile", "server.ext"]],
-    ["client", []],
-  ] as const) {
-    openssl("req", ...key, "-keyout", `${name}.key`, "-out", `${name}.csr`, "-subj", `/CN=${name}`);
-    openssl(
-      "x509",
-      "-req",
-      "-in",
-      `${name}.csr`,
-      "-CA",
-      "ca.pem",
-      "-CAkey",
-      "ca.key",
-      "-set_serial",
-      name === "server" ? "2" : "3",
-      "-days",
-      "1",
-      "-out",
-      `${name}.pem`,
-      ...ext,
-    );
-  }
-  const read = (name: string) => readFileSync(file(name));
-  return {
-    ca: read("ca.pem"),
-    serverCert: read("server.pem"),
-    serverKey: read("server.key"),
-    clientCert: read("client.pem"),
-    clientKey: read("client.key"),
-  };
-}

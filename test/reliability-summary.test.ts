@@ -48,3 +48,13 @@ test("the script prints the table and exits 1 on a violation, 0 when clean", (t)
   assert.equal(broken.status, 1);
   assert.match(broken.stderr, /invariant_violations: empty specific/);
 });
+
+test("edits lost to the rename race get their own line and do not fail the run (a measured limit, not data loss)", () => {
+  const result = summarize([
+    { kind: "faults", count: 1, what: "x" },
+    { kind: "rename_race_losses", count: 2, what: "operator edits 7, 9 (no CAS in POSIX)" },
+  ]);
+  assert.match(result.table, /operator edits lost to the rename race \(no CAS in POSIX\)\s+2$/m);
+  assert.match(result.table, /data lost \(must be 0\)\s+0\n/);
+  assert.deepEqual(result.failed, []);
+});

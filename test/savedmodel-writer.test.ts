@@ -65,6 +65,23 @@ test("graph_def bytes land verbatim as MetaGraphDef field 2, between meta_info_d
   assert.deepEqual(bytes.subarray(graph.start, graph.end), graphDef);
 });
 
+test("a streamed graph_def is written chunk by chunk, the same bytes as a buffer; a wrong announced length throws", (t) => {
+  const dir = tempDir(t);
+  const chunks = [Buffer.from("first "), Buffer.from("second "), Buffer.from("third")];
+  const stream = { length: 18, chunks: () => chunks };
+  const streamed = readFileSync(
+    writeSavedModel(join(dir, "a"), { signatures: { s: {} }, graphDefBytes: stream }),
+  );
+  const buffered = readFileSync(
+    writeSavedModel(join(dir, "b"), { signatures: { s: {} }, graphDefBytes: Buffer.concat(chunks) }),
+  );
+  assert.deepEqual(streamed, buffered);
+  assert.throws(
+    () => writeSavedModel(join(dir, "c"), { graphDefBytes: { length: 99, chunks: () => chunks } }),
+    /graph_def stream wrote 18 bytes, announced 99/,
+  );
+});
+
 test("withVariables writes the variables/ files TF Serving looks for", (t) => {
   const dir = tempDir(t);
   writeSavedModel(dir, { signatures: {}, withVariables: true });

@@ -17,6 +17,8 @@ import type { Intent, JsonValue } from "../state/store.js";
 import { printJson } from "./io.js";
 import { addOperatorOptions, operatorActor, type Operator } from "./operator-context.js";
 import { stableInConfig, unreachableError } from "./operator-view.js";
+import { openCliFleet } from "./fleet-view.js";
+import { putFleetIntent } from "./fleet-intent.js";
 
 export { operatorActor };
 
@@ -113,6 +115,8 @@ export interface IntentRequest {
   args: { [key: string]: JsonValue };
   timeoutMs: number;
   goal?: GoalCheck;
+  /** Fleet mode, rollback: the versions it takes out, rejected fleet-wide by the operator's override. */
+  fleetReject?: { versions: string[]; reason: string };
 }
 
 /** Records the intent, applies it until consumed and the goal holds (or the deadline), and returns the report. */
@@ -124,12 +128,16 @@ export async function applyIntent(
   const { engine, config } = operator;
   const { model } = request;
   const before = await stableInConfig(config, model);
-  const intent = await engine.state.intents.put({
-    model,
-    kind: request.kind,
-    args: request.args,
-    by: operatorActor(ctx.io.env),
-  });
+  // Fleet mode: the fleet gets the intent and this replica's daemon applies it (fleet-intent.ts).
+  const fleet = await openCliFleet(config);
+  const by = operatorActor(ctx.io.env);
+  const input = { model, kind: request.kind, args: request.args, by };
+  const intent = await (fleet === undefined
+    ? engine.state.intents.put(input)
+    : putFleetIntent(fleet, {
+        ...input,
+        ...(request.fleetReject ? { reject: request.fleetReject } : {}),
+      }).finally(() => fleet.close()));
   const unsubscribe = engine.onStep((event) => {
     if (event.step.model !== model) return;
     ctx.io.stderr(`${stepLine(event.step, event.outcome === "ok", event.reason)}\n`);
@@ -140,9 +148,12 @@ export async function applyIntent(
   let applied = false;
   try {
     for (;;) {
-      await engine.reconciler.runOnce([model]);
-      const reconcile = engine.reconciler.outcomes.get(model);
-      const waitingFor = engine.reconciler.waits().get(model);
+      if (fleet === undefined) await engine.reconciler.runOnce([model]);
+      const reconcile = fleet === undefined ? engine.reconciler.outcomes.get(model) : "waiting";
+      const waitingFor =
+        fleet === undefined
+          ? engine.reconciler.waits().get(model)
+          : `this replica's daemon to apply fleet intent ${intent.id}`;
       const consumed = await consumedOutcome(operator, model, intent.id);
       const progress: Progress = {
         consumed,

@@ -53,7 +53,8 @@ export async function openOperator(
     level: opts.verbose === true ? "info" : "warn",
     pretty: true,
   });
-  const engine = await Engine.open(config, log, { command, actor: operatorActor(ctx.io.env) });
+  // Never as this replica's fleet member: fleet-mode commands write fleet intents (fleet-intent.ts) instead.
+  const engine = await Engine.open(config, log, { command, actor: operatorActor(ctx.io.env), fleet: false });
   return { config, engine, log, close: () => engine.stop() };
 }
 

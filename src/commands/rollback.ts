@@ -95,6 +95,10 @@ export function registerRollback(program: Command, ctx: CommandContext): void {
           // not roll back one version further.
           args: { to: plan.target, action },
           timeoutMs,
+          fleetReject: {
+            versions: plan.reject.map((r) => r.version),
+            reason: `operator rollback to ${plan.target}`,
+          },
         });
         finishReport(ctx, operator, report, opts.json, { plan });
       });

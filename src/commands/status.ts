@@ -18,6 +18,16 @@ import { modelEvents } from "./history.js";
 import { printJson } from "./io.js";
 import { addLookOptions, lookAtModel, selectModels, unreachableNote, withLook, type Look } from "./look.js";
 import { clipText, formatTime, renderTable } from "./table.js";
+import {
+  fleetStatus,
+  openCliFleet,
+  renderFleetStatus,
+  replicaId,
+  type CliFleet,
+  type FleetStatus,
+} from "./fleet-view.js";
+import { observeFleet, unreachableView } from "../engine/fleet-observe.js";
+import { fleetSettings } from "../engine/fleet-session.js";
 
 /** Events shown per model. */
 const RECENT_EVENTS = 5;
@@ -70,6 +80,8 @@ export interface ModelStatus {
   next: { kind: "converged" | "step" | "wait" | "running"; reason: string; step?: Step };
   last_gate: LastGate | null;
   events: AuditEvent[];
+  /** Fleet mode only: the fleet's view of the model (coordinator, members, rollout, reports, etcd reachable). */
+  fleet?: FleetStatus;
 }
 
 export function registerStatus(program: Command, ctx: CommandContext): void {
@@ -83,7 +95,13 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
   command.action(async (model: string | undefined, opts: Record<string, unknown>) => {
     await withLook(ctx, opts, async (look) => {
       const models: ModelStatus[] = [];
-      for (const name of await selectModels(look, model)) models.push(await modelStatus(look, name));
+      const fleet = await openCliFleet(look.config);
+      try {
+        for (const name of await selectModels(look, model)) models.push(await modelStatus(look, name, fleet));
+      } finally {
+        await fleet?.close();
+      }
+      const fleetDown = models.find((m) => m.fleet?.reachable === false)?.fleet;
       const down = models.find((m) => !m.tf_serving.reachable)?.tf_serving;
       if (opts.json === true) {
         printJson(ctx.io, {
@@ -95,12 +113,26 @@ export function registerStatus(program: Command, ctx: CommandContext): void {
         ctx.io.stderr(unreachableNote(look, down.reason));
         ctx.result.code = ExitCode.unreachable;
       }
+      if (fleetDown !== undefined) {
+        ctx.io.stderr(
+          `etcd is unreachable (${fleetDown.reason ?? "no answer"}): coordination.etcd.endpoints ${look.config.coordination.etcd.endpoints.join(", ")}\n`,
+        );
+        ctx.result.code = ExitCode.unreachable;
+      }
     });
   });
 }
 
-export async function modelStatus(look: Look, model: string): Promise<ModelStatus> {
+export async function modelStatus(look: Look, model: string, fleet?: CliFleet): Promise<ModelStatus> {
   const seen = await lookAtModel(look, model);
+  if (fleet !== undefined) {
+    const settings = fleetSettings(look.config);
+    const replica = replicaId(look.config);
+    seen.desired.fleet =
+      fleet.problem === undefined
+        ? await observeFleet(fleet.backend, model, settings, replica)
+        : unreachableView(replica, settings, fleet.problem);
+  }
   const { observed, desired, record } = seen;
   const config = observed.config;
   const stableLabel = seen.planOptions.stableLabel;
@@ -211,6 +243,7 @@ export async function modelStatus(look: Look, model: string): Promise<ModelStatu
             : { kind: "step", reason: next.reason, step: nextStep },
     last_gate: lastGate(events, record.progress),
     events: events.slice(0, RECENT_EVENTS),
+    ...(fleet === undefined ? {} : { fleet: await fleetStatus(look.config, fleet, model) }),
   };
 }
 
@@ -280,6 +313,7 @@ function renderModel(m: ModelStatus): string {
   out += `  in flight: ${m.in_flight === null ? "none" : `${m.in_flight.what} since ${formatTime(m.in_flight.started_at)}`}\n`;
   if (m.pending_intents.length > 0)
     out += `  pending intents: ${m.pending_intents.map((i) => `${i.kind} by ${i.by}`).join(", ")}\n`;
+  if (m.fleet !== undefined) out += renderFleetStatus(m.fleet);
   out += `  next: ${m.next.kind === "step" && m.next.step ? `${describeStep(m.next.step, "planned")} — ` : ""}${m.next.reason}\n`;
   if (m.last_gate !== null) {
     const g = m.last_gate;

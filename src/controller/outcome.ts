@@ -45,12 +45,13 @@ export function applyOutcome(desired: DesiredState, step: Step, outcome: StepOut
       if (outcome.ok) progress(step.version).loadStartedAt = now;
       break;
     case "await-available":
-      if (!outcome.ok)
+      // A fleet rollout's miss is reported to the fleet (plan-fleet.ts), which decides.
+      if (!outcome.ok && step.fleet !== true)
         progress(step.version).failure = { reason: outcome.reason, at: now, by, allowServing: false };
       break;
     case "gate":
       progress(step.version).gate = { passed: outcome.ok, reason: outcome.reason, at: now };
-      if (!outcome.ok)
+      if (!outcome.ok && step.fleet !== true)
         progress(step.version).failure = {
           reason: `gate failed: ${outcome.reason}`,
           at: now,
@@ -74,7 +75,15 @@ export function applyOutcome(desired: DesiredState, step: Step, outcome: StepOut
         progress(step.version).quarantinedAs = step.action === "delete" ? "deleted" : step.newName;
       break;
     case "mark-failed":
-      progress(step.version).failure = { reason: step.reason, at: now, by, allowServing: false };
+      progress(step.version).failure = {
+        reason: step.reason,
+        at: now,
+        by,
+        allowServing: step.allowServing === true,
+      };
+      break;
+    case "fleet-mark-removed":
+      if (outcome.ok) foldRemoved(d, step.version, step.as);
       break;
     case "record-verdict":
       d.verdicts[step.version] = {
@@ -159,6 +168,13 @@ export function applyOutcome(desired: DesiredState, step: Step, outcome: StepOut
       return consume(step.intentId);
   }
   return { desired: d };
+}
+
+/** The fleet recorded the rejected directory's removal: the local record says where it went. */
+function foldRemoved(d: DesiredState, version: Version, as: string): void {
+  const record = d.verdicts[version];
+  if (record !== undefined) record.quarantinedAs = as;
+  if (d.progress[version]?.failure === undefined) delete d.progress[version];
 }
 
 /** An adopted stable is verified but not recorded as promoted: the controller did not promote it. */

@@ -2,6 +2,7 @@
 import type { PlanResult, Version } from "./types.js";
 import { isPlainChildName, modelPolicy, quarantineName, sortVersions } from "./versions.js";
 import { safetyWait, one, waitFor, type Ctx } from "./plan-context.js";
+import { fleetUnloaded } from "./plan-fleet.js";
 
 export function failurePath(ctx: Ctx): PlanResult | undefined {
   const failing = sortVersions(
@@ -39,6 +40,9 @@ export function failurePath(ctx: Ctx): PlanResult | undefined {
   const version = failing[0] as Version;
   const progress = ctx.d.progress[version];
   const failure = progress?.failure;
+  // Fleet mode: a replica never touches the shared store; the coordinator does, once every replica unloaded.
+  const fleet = fleetUnloaded(ctx, version, failure?.reason ?? "failed");
+  if (fleet) return fleet;
   const onDisk = ctx.disk.get(version);
   if (onDisk !== undefined && progress?.quarantinedAs === undefined) {
     const refusal = quarantineRefusal(ctx, version);

@@ -39,7 +39,9 @@ export function resumeInFlight(ctx: Ctx): PlanResult | undefined {
     step.kind === "gate" ||
     step.kind === "verify" ||
     step.kind === "reclaim" ||
-    step.kind === "wait"
+    step.kind === "wait" ||
+    // Fleet steps are decided from the fleet's records as they are now (a decision from before a restart may be stale).
+    step.kind.startsWith("fleet-")
   ) {
     return abandon(`${step.kind} is re-planned after a restart`);
   }

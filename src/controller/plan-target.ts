@@ -16,11 +16,13 @@ import {
   type Ctx,
 } from "./plan-context.js";
 import { CANARY_LABEL, holdCandidate } from "./plan-window.js";
+import { fleetChecked, fleetFailed, fleetLoading, fleetSlot, fleetTarget } from "./plan-fleet.js";
 
 export interface Target {
   version: Version;
   gated: boolean;
-  why: "rollback" | "promote" | "pin" | "candidate";
+  /** `fleet`: the version the fleet promoted, above this replica's stable (fleet mode). */
+  why: "rollback" | "promote" | "pin" | "fleet" | "candidate";
 }
 
 export function currentTarget(ctx: Ctx): Target | undefined {
@@ -32,6 +34,8 @@ export function currentTarget(ctx: Ctx): Target | undefined {
   if (pin !== undefined && pin.version !== ctx.stable && usable(d, pin.version)) {
     return { version: pin.version, gated: d.verdicts[pin.version]?.verdict !== "promoted", why: "pin" };
   }
+  const fleet = fleetTarget(ctx);
+  if (fleet !== undefined) return fleet;
   const candidate = candidateVersion(ctx);
   if (candidate !== undefined) return { version: candidate, gated: true, why: "candidate" };
   return undefined;
@@ -56,6 +60,7 @@ export function targetPath(ctx: Ctx): PlanResult | undefined {
   const status = ctx.statuses.get(version);
   const progress = ctx.d.progress[version];
   const markFailed = (reason: string): PlanResult =>
+    fleetFailed(ctx, target, reason) ??
     one({ kind: "mark-failed", model, version, reason }, `${target.why} ${version} failed: ${reason}`);
 
   if (progress?.failure !== undefined || ctx.d.verdicts[version]?.verdict === "rejected") {
@@ -65,6 +70,12 @@ export function targetPath(ctx: Ctx): PlanResult | undefined {
     return one({ kind: "finish-intent", model, intentId, outcome: "refused", reason }, reason);
   }
   if (ctx.stable === version) return verifyStep(ctx);
+  // Admitted, then swapped on disk (e.g. for a symlink escaping base_path) while it loads or is gated: never
+  // promoted; the failure path then moves the link itself aside, never what it points to.
+  if (ctx.disk.get(version)?.admission === "refused")
+    return markFailed(
+      `its directory ${ctx.disk.get(version)?.dirName} is no longer admissible (a symlink out of base_path, dangling, or not a directory)`,
+    );
   if (!current.specific.includes(version)) {
     const onDisk = ctx.disk.get(version);
     const rechecked = candidateRechecked(ctx, target.why, version);
@@ -100,7 +111,7 @@ export function targetPath(ctx: Ctx): PlanResult | undefined {
       );
     }
     const proposed = modelPolicy([...current.specific, version], current.labels);
-    const blocked = safetyWait(ctx, proposed, "load");
+    const blocked = safetyWait(ctx, proposed, "load") ?? fleetSlot(ctx, target);
     if (blocked) return blocked;
     return one(
       { kind: "load", model, config: proposed, version },
@@ -118,13 +129,16 @@ export function targetPath(ctx: Ctx): PlanResult | undefined {
         `not AVAILABLE within ${opts.loadTimeoutMs / 1000} s (state ${status?.state ?? "not reported"})`,
       );
     }
-    const stale = staleUnload(ctx, version);
+    const stale = staleUnload(ctx, version) ?? fleetLoading(ctx, target);
     if (stale) return stale;
+    const fleet = ctx.d.fleet !== undefined && target.why === "candidate" ? { fleet: true as const } : {};
     return one(
-      { kind: "await-available", model, version, deadline },
+      { kind: "await-available", model, version, deadline, ...fleet },
       `waiting for ${version} to become AVAILABLE`,
     );
   }
+  const checked = fleetChecked(ctx, target);
+  if (checked) return checked;
   if (target.gated && progress?.gate?.passed !== true) {
     return one({ kind: "gate", model, version, stable: ctx.stable }, `smoke-testing ${version}`);
   }

@@ -77,16 +77,21 @@ export function holdCandidate(ctx: Ctx, version: Version): PlanResult | undefine
   );
 }
 
-function waitUntil(ctx: Ctx, reason: WaitReason, detail: string, until: number | undefined): PlanResult {
+export function waitUntil(
+  ctx: Ctx,
+  reason: WaitReason,
+  detail: string,
+  until: number | undefined,
+): PlanResult {
   return {
     steps: [{ kind: "wait", model: ctx.model, reason, detail, ...(until === undefined ? {} : { until }) }],
     reason: detail,
   };
 }
 
-const iso = (ms: number): string => new Date(ms).toISOString();
+export const iso = (ms: number): string => new Date(ms).toISOString();
 
-function formatMs(ms: number): string {
+export function formatMs(ms: number): string {
   if (ms % 3_600_000 === 0) return `${ms / 3_600_000}h`;
   if (ms % 60_000 === 0) return `${ms / 60_000}m`;
   if (ms % 1000 === 0) return `${ms / 1000}s`;

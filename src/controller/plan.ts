@@ -63,7 +63,7 @@
  * plan-adopt.ts (4), plan-intents.ts (5, 8), plan-failure.ts (6), plan-target.ts (7), plan-admission.ts (9, 10),
  * config-rules.ts (safety rules), outcome.ts (the fold), versions.ts (version helpers).
  */
-import type { DesiredState, ObservedState, PlanOptions, PlanResult } from "./types.js";
+import type { DesiredState, FleetView, ObservedState, PlanOptions, PlanResult } from "./types.js";
 import { adopt } from "./plan-adopt.js";
 import { admission, trim } from "./plan-admission.js";
 import { waitFor, type Ctx, type Planner } from "./plan-context.js";
@@ -72,7 +72,9 @@ import { finishIntent, startIntent } from "./plan-intents.js";
 import { acceptHandEdit, resumeInFlight, retryReload } from "./plan-recovery.js";
 import { targetPath } from "./plan-target.js";
 import { retention } from "./plan-retention.js";
-import { observedPolicy, statusMap } from "./versions.js";
+import { observedPolicy, samePolicy, statusMap } from "./versions.js";
+import { isConfigStep } from "./plan-context.js";
+import { fleetDecide, fleetFollow, fleetOpen, fleetRemoval, fleetUnreachableWait } from "./plan-fleet.js";
 
 export { DEFAULT_PLAN_OPTIONS } from "./types.js";
 export { isConfigStep } from "./plan-context.js";
@@ -103,22 +105,56 @@ export function plan(desired: DesiredState, observed: ObservedState, options: Pl
     stable: observed.config.labels[options.stableLabel],
     disk: new Map(desired.disk.map((v) => [v.version, v])),
   };
-  const planners: Planner[] = [
-    resumeInFlight,
-    retryReload,
-    acceptHandEdit,
-    adopt,
-    startIntent,
-    failurePath,
-    retention,
-    targetPath,
-    finishIntent,
-    trim,
-    admission,
-  ];
+  const planners = desired.fleet === undefined ? LOCAL_PLANNERS : fleetPlanners(desired.fleet);
   for (const planner of planners) {
     const result = planner(ctx);
     if (result !== undefined) return result;
   }
   return { steps: [], reason: `converged: ${options.stableLabel} is ${ctx.stable ?? "unset"}` };
 }
+
+const LOCAL_PLANNERS: Planner[] = [
+  resumeInFlight,
+  retryReload,
+  acceptHandEdit,
+  adopt,
+  startIntent,
+  failurePath,
+  retention,
+  targetPath,
+  finishIntent,
+  trim,
+  admission,
+];
+
+/**
+ * Fleet mode (plan-fleet.ts): the coordinator decides, every replica follows the fleet's records before its own
+ * failure and target paths, only the coordinator removes directories, runs retention and opens rollouts (instead
+ * of the local admission). While etcd is unreachable only a config step whose write landed is finished.
+ */
+function fleetPlanners(view: FleetView): Planner[] {
+  if (!view.reachable) return [finishWrittenConfigStep, (ctx) => fleetUnreachableWait(ctx, view)];
+  return [
+    resumeInFlight,
+    retryReload,
+    acceptHandEdit,
+    adopt,
+    startIntent,
+    fleetDecide,
+    fleetFollow,
+    failurePath,
+    fleetRemoval,
+    ...(view.coordinator ? [retention] : []),
+    targetPath,
+    finishIntent,
+    trim,
+    fleetOpen,
+  ];
+}
+
+const finishWrittenConfigStep: Planner = (ctx) => {
+  const resumed = resumeInFlight(ctx) ?? retryReload(ctx);
+  const step = resumed?.steps[0];
+  if (step === undefined || !isConfigStep(step) || ctx.current === undefined) return undefined;
+  return samePolicy(ctx.current, step.config) ? resumed : undefined;
+};

@@ -3,6 +3,7 @@
  * that desired state, observations and steps can be journaled, diffed and replayed. Times are epoch milliseconds;
  * versions are int64 decimal strings exactly as in the canonical protobuf plain-object form.
  */
+import type { ReplicaPhase } from "../fleet/backend.js";
 import type { VersionStatus } from "../tfserving/model-status.js";
 
 /** An int64 version number as an exact decimal string ("7", "-3", "9223372036854775807"). */
@@ -138,6 +139,50 @@ export interface DesiredState extends ControllerRecord {
   intents: Intent[];
   /** The journaled step whose "begin" has no "done"/"failed" (after a crash). */
   inFlight?: InFlightStep;
+  /** Fleet mode (docs/fleet.md): the fleet's records as read at the start of this pass. Absent: local mode. */
+  fleet?: FleetView;
+}
+
+// ---------------------------------------------------------------------------------------------------------------
+// Fleet mode: what the coordination backend says (src/fleet/backend.ts), digested for the pure planner.
+
+export interface FleetReportView {
+  phase: ReplicaPhase;
+  reason: string;
+  at: number;
+}
+
+export interface FleetRolloutView {
+  version: Version;
+  openedAt: number;
+  decision?: { verdict: "promote" | "reject"; reason: string; at: number; by: Actor; override: boolean };
+  /** Set once the rejected directory left the shared store (its new name, or "deleted"). */
+  removed?: string;
+  /** Each replica's latest report, by replica id. */
+  reports: Record<string, FleetReportView>;
+}
+
+export type FleetPolicy = { kind: "all" } | { kind: "quorum"; quorum: number };
+
+export interface FleetView {
+  /** False while the coordination backend cannot be reached: nothing fleet-wide may change. */
+  reachable: boolean;
+  /** Why not, when unreachable. */
+  reason?: string;
+  /** This replica's id. */
+  replica: string;
+  /** Whether this replica coordinates the model now. */
+  coordinator: boolean;
+  /** The coordinator's replica id, when known. */
+  coordinatorId?: string;
+  /** Live members (lease alive); only `ready` ones vote. */
+  members: { replica: string; ready: boolean }[];
+  /** The model's rollouts, ascending by version. */
+  rollouts: FleetRolloutView[];
+  /** Load slots held now (replica, version). */
+  slots: { replica: string; version: Version }[];
+  maxLoading: number;
+  policy: FleetPolicy;
 }
 
 // ---------------------------------------------------------------------------------------------------------------
@@ -179,7 +224,11 @@ export type WaitReason =
   | "unsafe-config"
   | "target-missing"
   | "window"
-  | "approval";
+  | "approval"
+  | "fleet-unreachable"
+  | "fleet-slot"
+  | "fleet-verdict"
+  | "fleet-removal";
 
 /** Steps that write models.config (exactly `config` for this model) and send a reload. */
 export type ConfigStep =
@@ -193,15 +242,18 @@ export type ConfigStep =
 
 /** Steps that talk to TF Serving without changing its config. */
 export type ProbeStep =
-  | { kind: "await-available"; model: string; version: Version; deadline: number }
-  | { kind: "gate"; model: string; version: Version; stable?: Version }
+  /** `fleet`: a fleet rollout's load; missing the deadline is reported to the fleet, not marked failed locally. */
+  | { kind: "await-available"; model: string; version: Version; deadline: number; fleet?: true }
+  /** `fleet`: a fleet candidate's gate; a failure is reported to the fleet, not marked failed locally. */
+  | { kind: "gate"; model: string; version: Version; stable?: Version; fleet?: true }
   | { kind: "verify"; model: string; label: string; version: Version };
 
 /** Bookkeeping steps: they only change the journal (verdicts, progress, pins, intents). */
 export type RecordStep =
   | { kind: "admit"; model: string; candidate: Version; skipped: Version[] }
   | { kind: "record-verdict"; model: string; version: Version; verdict: VerdictKind; reason: string }
-  | { kind: "mark-failed"; model: string; version: Version; reason: string }
+  /** `allowServing`: a fleet-wide operator rollback (an override reject decision) may take it off disk. */
+  | { kind: "mark-failed"; model: string; version: Version; reason: string; allowServing?: true }
   | {
       kind: "accept-hand-edit";
       model: string;
@@ -235,10 +287,21 @@ export type RecordStep =
       written?: ModelPolicy;
     };
 
+/** Fleet mode: steps whose effect is a record in the coordination backend (one transaction each). */
+export type FleetStep =
+  | { kind: "fleet-open"; model: string; version: Version; reason: string }
+  | { kind: "fleet-acquire-slot"; model: string; version: Version; max: number }
+  | { kind: "fleet-report"; model: string; version: Version; phase: ReplicaPhase; reason: string }
+  /** The slot goes back once this replica's own checking of the version ended (or the fleet decided). */
+  | { kind: "fleet-release-slot"; model: string; version: Version; reason: string }
+  | { kind: "fleet-decide"; model: string; version: Version; verdict: "promote" | "reject"; reason: string }
+  | { kind: "fleet-mark-removed"; model: string; version: Version; as: string };
+
 export type Step =
   | ConfigStep
   | ProbeStep
   | RecordStep
+  | FleetStep
   | {
       kind: "quarantine";
       model: string;

@@ -18,7 +18,12 @@ export const DEFAULTS = {
     max_receive_message_size: DEFAULT_MAX_RECEIVE_MESSAGE_LENGTH,
     retry: { attempts: 5, initial_backoff: 1000, max_backoff: 120_000, overall_deadline: 60_000 },
   },
-  watch: { use_polling: false, poll_interval: 1000, rescan_cron: "*/30 * * * * *" },
+  watch: {
+    use_polling: false,
+    poll_interval: 1000,
+    rescan_cron: "*/30 * * * * *",
+    resync_cron: "0 */30 * * * *",
+  },
   admission: { quiet_window: 2000, incomplete_deadline: 1_800_000 },
   rollout: { load_deadline: 600_000, max_parallel_models: 4, reload_coalesce_window: 500 },
   gate: {
@@ -41,6 +46,11 @@ export const DEFAULTS = {
   logging: { level: "info", pretty: false },
   http: { listen: DEFAULT_OPS_LISTEN },
   notifications: { webhooks: [] },
+  coordination: {
+    backend: "local",
+    etcd: { endpoints: [], prefix: "/tfs-rollout/", lease_ttl: 10_000, dial_timeout: 5000 },
+    fleet: { max_loading: 1, policy: "all" },
+  },
   models_overrides: {},
 } as const satisfies Omit<
   DaemonConfig,

@@ -16,6 +16,8 @@ const HINTS: Record<string, string> = {
   "watch.use_polling": "true or false (YAML 1.2: yes/no/on/off are strings), e.g. use_polling: true",
   "watch.rescan_cron":
     'a node-cron expression, 5 fields or 6 with seconds first, quoted, e.g. rescan_cron: "*/30 * * * * *"',
+  "watch.resync_cron":
+    'a node-cron expression, 5 fields or 6 with seconds first, quoted, e.g. resync_cron: "0 */30 * * * *"',
   "admission.marker_file":
     "a file name the copy job writes last into the version directory, e.g. marker_file: _SUCCESS",
   "rollout.max_parallel_models": "a whole number >= 1, e.g. max_parallel_models: 4",

@@ -2,7 +2,13 @@ import { isAbsolute, resolve } from "node:path";
 import { DEFAULT_TOLERANCE, DEFAULT_WEBHOOK, DEFAULTS, defaultStateDir } from "./defaults.js";
 import { deepGateOverrides, normalizeDeepGate } from "./gate-normalize.js";
 import type { DaemonConfigFile } from "./schema.js";
-import type { DaemonConfig, GateRequestConfig, ModelOverrides, TlsConfig } from "./types.js";
+import type {
+  CoordinationConfig,
+  DaemonConfig,
+  GateRequestConfig,
+  ModelOverrides,
+  TlsConfig,
+} from "./types.js";
 
 export interface NormalizeContext {
   /** Relative paths in the file are relative to the file's directory (flags were resolved against cwd). */
@@ -48,6 +54,7 @@ export function normalizeDaemonConfig(file: DaemonConfigFile, context: Normalize
     notifications: {
       webhooks: (file.notifications?.webhooks ?? []).map((hook) => ({ ...DEFAULT_WEBHOOK, ...hook })),
     },
+    coordination: normalizeCoordination(file.coordination, path),
     models_overrides: normalizeOverrides(file.models_overrides ?? {}, path),
     once: context.once,
     config_file: context.configFile,
@@ -70,6 +77,34 @@ function normalizeTls(tls: TlsConfig, path: (value: string) => string): TlsConfi
   if (tls.key_file) out.key_file = path(tls.key_file);
   if (tls.server_name_override) out.server_name_override = tls.server_name_override;
   return out;
+}
+
+function normalizeCoordination(
+  file: DaemonConfigFile["coordination"],
+  path: (value: string) => string,
+): CoordinationConfig {
+  const defaults = DEFAULTS.coordination;
+  const etcd = file?.etcd ?? {};
+  const tls = etcd.tls;
+  return {
+    backend: file?.backend ?? defaults.backend,
+    ...(file?.replica === undefined ? {} : { replica: file.replica }),
+    etcd: {
+      ...defaults.etcd,
+      ...withoutUndefined({ ...etcd, tls: undefined }),
+      endpoints: [...(etcd.endpoints ?? defaults.etcd.endpoints)],
+      ...(tls
+        ? {
+            tls: withoutUndefined({
+              ca: tls.ca === undefined ? undefined : path(tls.ca),
+              cert: tls.cert === undefined ? undefined : path(tls.cert),
+              key: tls.key === undefined ? undefined : path(tls.key),
+            }),
+          }
+        : {}),
+    },
+    fleet: { ...defaults.fleet, ...withoutUndefined({ ...file?.fleet }) },
+  };
 }
 
 type FileRequest = NonNullable<NonNullable<DaemonConfigFile["gate"]>["requests"]>[number];

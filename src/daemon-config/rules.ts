@@ -50,6 +50,7 @@ export function checkRules(config: DaemonConfig, options: { modelsFromFile: bool
     });
     if (options.modelsFromFile) problems.push(...overridesOfUnknownModels(config, config.models, "models"));
   }
+  problems.push(...coordinationRules(config));
   problems.push(...modelRules(configForModel(config, ""), config, []));
   for (const name of Object.keys(config.models_overrides))
     problems.push(...modelRules(configForModel(config, name), config, ["models_overrides", name]));
@@ -155,5 +156,37 @@ function duplicateRequestNames(requests: GateRequestConfig[], path: PropertyKey[
       });
     seen.add(request.name);
   });
+  return problems;
+}
+
+/** Fleet mode: etcd needs endpoints; quorum needs its number; a client certificate needs its key. */
+function coordinationRules(config: DaemonConfig): RuleProblem[] {
+  const { backend, etcd, fleet } = config.coordination;
+  const problems: RuleProblem[] = [];
+  if (backend === "etcd" && etcd.endpoints.length === 0)
+    problems.push({
+      path: ["coordination", "etcd", "endpoints"],
+      message: "is empty: backend etcd needs the etcd cluster's client endpoints",
+      hint: "set coordination.etcd.endpoints: [etcd-0:2379, etcd-1:2379, etcd-2:2379], or backend: local",
+    });
+  if (fleet.policy === "quorum" && fleet.quorum === undefined)
+    problems.push({
+      path: ["coordination", "fleet", "quorum"],
+      message: "is not set: policy quorum needs the number of replicas whose pass promotes a version",
+      hint: "set coordination.fleet.quorum: N (at least 1), or policy: all",
+    });
+  const tls = etcd.tls;
+  if (tls && (tls.cert === undefined) !== (tls.key === undefined))
+    problems.push({
+      path: ["coordination", "etcd", "tls", tls.cert === undefined ? "key" : "cert"],
+      message: "cert and key go together (a client certificate needs its key)",
+      hint: "set both coordination.etcd.tls.cert and coordination.etcd.tls.key, or neither",
+    });
+  if (tls && tls.ca === undefined)
+    problems.push({
+      path: ["coordination", "etcd", "tls", "ca"],
+      message: "is not set: TLS to etcd needs the CA that signed etcd's certificate",
+      hint: "set coordination.etcd.tls.ca: /etc/etcd/ca.pem",
+    });
   return problems;
 }

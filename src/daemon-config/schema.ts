@@ -107,6 +107,7 @@ export const watchSchema = z.strictObject({
   use_polling: z.boolean().optional(),
   poll_interval: duration({ min: 1 }).optional(),
   rescan_cron: cron.optional(),
+  resync_cron: cron.optional(),
 });
 
 export const admissionSchema = z.strictObject({
@@ -250,6 +251,43 @@ export const notificationsSchema = z.strictObject({
   webhooks: z.array(webhookSchema).optional(),
 });
 
+/** An etcd endpoint: HOST:PORT, or an http(s) URL of one. */
+const etcdEndpoint = z.string().superRefine((text, ctx) => {
+  const address = /^https?:\/\//.test(text) ? text.replace(/^https?:\/\//, "").replace(/\/$/, "") : text;
+  if (!/^(\[[0-9a-fA-F:.]+\]|[^:[\]\s/]+):(\d{1,5})$/.test(address))
+    ctx.addIssue({ code: "custom", message: "is not HOST:PORT or http(s)://HOST:PORT (an etcd client URL)" });
+});
+
+/** Fleet mode (issue 11, docs/fleet.md): many replicas agreeing through etcd; `local` is one daemon alone. */
+export const coordinationSchema = z.strictObject({
+  backend: z.enum(["local", "etcd"]).optional(),
+  replica: z
+    .string()
+    .regex(/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/, {
+      message:
+        "must be 1-63 letters, digits, '.', '_' or '-', starting with a letter or digit (e.g. the pod name)",
+    })
+    .optional(),
+  etcd: z
+    .strictObject({
+      endpoints: z.array(etcdEndpoint).optional(),
+      prefix: nonEmpty.optional(),
+      lease_ttl: duration({ min: 1000 }).optional(),
+      dial_timeout: duration({ min: 1 }).optional(),
+      tls: z
+        .strictObject({ ca: nonEmpty.optional(), cert: nonEmpty.optional(), key: nonEmpty.optional() })
+        .optional(),
+    })
+    .optional(),
+  fleet: z
+    .strictObject({
+      max_loading: positiveInt.optional(),
+      policy: z.enum(["all", "quorum"]).optional(),
+      quorum: positiveInt.optional(),
+    })
+    .optional(),
+});
+
 /** What a model may override (see ModelSettings): only settings that make sense per model. */
 export const modelOverridesSchema = z.strictObject({
   watch: watchSchema.pick({ use_polling: true, poll_interval: true }).optional(),
@@ -283,6 +321,7 @@ export const daemonConfigFileSchema = z.strictObject({
   logging: loggingSchema.optional(),
   http: httpSchema.optional(),
   notifications: notificationsSchema.optional(),
+  coordination: coordinationSchema.optional(),
   models_overrides: z.record(modelName, modelOverridesSchema).optional(),
 });
 

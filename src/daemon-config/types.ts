@@ -45,6 +45,7 @@ export interface WatchConfig {
   poll_interval: number;
   /** node-cron expression (5 fields, or 6 with seconds first) of the periodic rescan that catches missed events. */
   rescan_cron: string;
+  resync_cron: string;
 }
 
 export interface AdmissionConfig {
@@ -224,6 +225,36 @@ export interface RetentionConfig {
   cron: string;
 }
 
+/** Fleet mode (docs/fleet.md). */
+export interface CoordinationConfig {
+  /** local: this daemon alone (today's behaviour); etcd: one of many replicas agreeing through etcd v3. */
+  backend: "local" | "etcd";
+  /** This replica's id, unique in the fleet; undefined: the host name (a pod's name under Kubernetes). */
+  replica?: string;
+  etcd: EtcdConfig;
+  fleet: FleetConfig;
+}
+
+export interface EtcdConfig {
+  /** HOST:PORT or http(s)://HOST:PORT of the etcd members (required with backend etcd). */
+  endpoints: string[];
+  /** Key prefix of this fleet: fleets sharing one etcd never see each other. */
+  prefix: string;
+  /** Lease TTL, ms: how long a dead replica keeps its membership and load slot. */
+  lease_ttl: number;
+  dial_timeout: number;
+  /** PEM files (absolute): the CA of etcd's certificate, and this client's certificate and key. */
+  tls?: { ca?: string; cert?: string; key?: string };
+}
+
+export interface FleetConfig {
+  /** Replicas loading a model's new version at the same time. */
+  max_loading: number;
+  /** all: every live ready replica must pass; quorum: `quorum` passes promote. */
+  policy: "all" | "quorum";
+  quorum?: number;
+}
+
 /** The sections a model may override; each key is merged over the global value (lists are replaced). */
 export interface ModelSettings {
   watch: Pick<WatchConfig, "use_polling" | "poll_interval">;
@@ -261,6 +292,7 @@ export interface DaemonConfig {
   logging: LoggingConfig;
   http: HttpConfig;
   notifications: NotificationsConfig;
+  coordination: CoordinationConfig;
   models_overrides: Record<string, ModelOverrides>;
   /** One reconcile pass, then exit (command line only). */
   once: boolean;

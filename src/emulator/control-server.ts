@@ -12,7 +12,8 @@
 //                                  "next_reload": {delay_ms?, fail?} | null, "holds": [{model, version}]}
 //   DELETE /faults                clears every fault and releases every hold → the /faults view
 //   POST   /faults/unavailable    {"seconds": 10, "rest": "503" | "reset"} — gRPC answers UNAVAILABLE and REST
-//                                  answers 503 (or resets connections) for that long; {"seconds": 0} ends it
+//                                  answers 503 (or resets connections) for that long; {"seconds": 0} ends it;
+//                                  "only": "grpc" | "rest" takes down that listener alone (a split outage)
 //   POST   /faults/reload         {"delay_ms": 500, "fail": {"code": "INTERNAL", "message": "..."}} — one-shot:
 //                                  the next HandleReloadConfigRequest waits delay_ms, then fails with `fail`
 //   DELETE /faults/reload         disarms it
@@ -58,6 +59,7 @@ export function isLoopback(address: string | undefined): boolean {
 const unavailableSchema = z.strictObject({
   seconds: z.number().finite().nonnegative(),
   rest: z.enum(["503", "reset"]).optional(),
+  only: z.enum(["grpc", "rest"]).optional(),
 });
 
 const reloadSchema = z.strictObject({
@@ -157,13 +159,13 @@ function route(
     case "/faults/unavailable":
       allow("POST");
       return body().then((json) => {
-        const { seconds, rest } = parseWith(
+        const { seconds, rest, only } = parseWith(
           unavailableSchema,
           json,
           "unavailable fault",
           'send {"seconds": 10}',
         );
-        faults.makeUnavailable(seconds, rest ? { rest } : {});
+        faults.makeUnavailable(seconds, { ...(rest ? { rest } : {}), ...(only ? { only } : {}) });
         return faults.snapshot();
       });
     case "/faults/reload":

@@ -61,6 +61,7 @@ export async function startEmulator(flags: EmulatorFlags, log: EmulatorLog): Pro
       }),
     maxNumLoadRetries: flags.maxNumLoadRetries,
     loadRetryIntervalMs: flags.loadRetryIntervalMicros / 1000,
+    numLoadThreads: flags.numLoadThreads,
     log,
   });
   const core = new ServerCore({

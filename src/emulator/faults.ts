@@ -3,6 +3,9 @@ import { ServingError } from "./serving-api.js";
 /** How REST behaves while unavailable: answer 503 with an error body, or reset the connection (server down). */
 export type RestUnavailableMode = "503" | "reset";
 
+/** One of the emulator's two front ends (TF Serving's gRPC port and its REST port). */
+export type Listener = "grpc" | "rest";
+
 export interface StatusFault {
   /** tensorflow.error.Code name, e.g. "INTERNAL". */
   code: string;
@@ -23,7 +26,7 @@ export interface HeldVersion {
 
 /** What GET /faults shows (JSON-ready, snake_case like the rest of the control endpoint). */
 export interface FaultsSnapshot {
-  unavailable: { until: number; remaining_ms: number; rest: RestUnavailableMode } | null;
+  unavailable: { until: number; remaining_ms: number; rest: RestUnavailableMode; only?: Listener } | null;
   next_reload: { delay_ms?: number; fail?: StatusFault } | null;
   holds: HeldVersion[];
 }
@@ -78,6 +81,8 @@ export class Faults {
   private readonly sleep: (ms: number) => Promise<void>;
   private unavailableUntil: number | undefined;
   private restMode: RestUnavailableMode = "503";
+  /** When set, only this listener is down and the other keeps answering (a split outage). */
+  private unavailableOnly: Listener | undefined;
   private nextReload: ReloadFault | undefined;
   private readonly holds = new Map<
     string,
@@ -89,20 +94,27 @@ export class Faults {
     this.sleep = options.sleep ?? realSleep;
   }
 
-  /** gRPC answers UNAVAILABLE and REST answers 503 (or resets) for the next `seconds` seconds. 0 clears it. */
-  makeUnavailable(seconds: number, options: { rest?: RestUnavailableMode } = {}): void {
+  /**
+   * gRPC answers UNAVAILABLE and REST answers 503 (or resets) for the next `seconds` seconds. 0 clears it.
+   * `only` takes down one listener and leaves the other answering.
+   */
+  makeUnavailable(seconds: number, options: { rest?: RestUnavailableMode; only?: Listener } = {}): void {
     if (!Number.isFinite(seconds) || seconds < 0)
       throw new RangeError(`seconds must be a finite number ≥ 0, got ${seconds}`);
     this.unavailableUntil = seconds === 0 ? undefined : this.now() + seconds * 1000;
     this.restMode = options.rest ?? "503";
+    this.unavailableOnly = options.only;
   }
 
   clearUnavailable(): void {
     this.unavailableUntil = undefined;
   }
 
-  isUnavailable(): boolean {
+  /** Whether `listener` (default: either) is down now. */
+  isUnavailable(listener?: Listener): boolean {
     if (this.unavailableUntil === undefined) return false;
+    if (listener !== undefined && this.unavailableOnly !== undefined && listener !== this.unavailableOnly)
+      return false;
     if (this.now() < this.unavailableUntil) return true;
     this.unavailableUntil = undefined;
     return false;
@@ -110,12 +122,12 @@ export class Faults {
 
   /** The REST behaviour while unavailable, or undefined when serving normally. */
   restUnavailable(): RestUnavailableMode | undefined {
-    return this.isUnavailable() ? this.restMode : undefined;
+    return this.isUnavailable("rest") ? this.restMode : undefined;
   }
 
-  /** The UNAVAILABLE status to answer with, or undefined when serving normally. */
-  unavailableError(): ServingError | undefined {
-    if (!this.isUnavailable()) return undefined;
+  /** The UNAVAILABLE status `listener` answers with, or undefined when it serves normally. */
+  unavailableError(listener?: Listener): ServingError | undefined {
+    if (!this.isUnavailable(listener)) return undefined;
     const seconds = Math.ceil((this.unavailableUntil! - this.now()) / 1000);
     return new ServingError(
       "UNAVAILABLE",
@@ -124,8 +136,8 @@ export class Faults {
   }
 
   /** Throws the UNAVAILABLE ServingError while unavailable; for request handlers. */
-  assertAvailable(): void {
-    const error = this.unavailableError();
+  assertAvailable(listener?: Listener): void {
+    const error = this.unavailableError(listener);
     if (error) throw error;
   }
 
@@ -208,6 +220,7 @@ export class Faults {
           until: this.unavailableUntil!,
           remaining_ms: this.unavailableUntil! - this.now(),
           rest: this.restMode,
+          ...(this.unavailableOnly === undefined ? {} : { only: this.unavailableOnly }),
         }
       : null;
     const reload = this.nextReload;

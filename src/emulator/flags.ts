@@ -16,6 +16,8 @@ export interface EmulatorFlags {
   maxNumLoadRetries: number;
   /** Wait between load attempts (TF default 60 s). */
   loadRetryIntervalMicros: number;
+  /** Threads loading servables (TF --num_load_threads, default 0: loads run one at a time in the manager loop). */
+  numLoadThreads: number;
   /** Replay assets.extra/tf_serving_warmup_requests at load (TF default true). */
   enableModelWarmup: boolean;
   /** Meta graph tag set to load (TF --saved_model_tags, default "serve"). */
@@ -45,6 +47,7 @@ const FLAGS: Record<string, Kind> = {
   allow_version_labels_for_unavailable_models: "bool",
   max_num_load_retries: "int",
   load_retry_interval_micros: "int",
+  num_load_threads: "int",
   enable_model_warmup: "bool",
   saved_model_tags: "string",
   load_delay_ms: "number",
@@ -120,6 +123,8 @@ export function parseFlags(argv: readonly string[]): EmulatorFlags {
   if (retries < 0) throw new FlagError(`--max_num_load_retries=${retries} must be >= 0`);
   const interval = num("load_retry_interval_micros", 60_000_000);
   if (interval < 0) throw new FlagError(`--load_retry_interval_micros=${interval} must be >= 0`);
+  const loadThreads = num("num_load_threads", 0);
+  if (loadThreads < 0) throw new FlagError(`--num_load_threads=${loadThreads} must be >= 0`);
   const tags = String(values.get("saved_model_tags") ?? "serve");
   return {
     port: portFlag("port", num("port", 8500)) ?? 8500,
@@ -130,6 +135,7 @@ export function parseFlags(argv: readonly string[]): EmulatorFlags {
     allowVersionLabelsForUnavailableModels: bool("allow_version_labels_for_unavailable_models", false),
     maxNumLoadRetries: retries,
     loadRetryIntervalMicros: interval,
+    numLoadThreads: loadThreads,
     enableModelWarmup: bool("enable_model_warmup", true),
     savedModelTags: tags.split(",").filter((t) => t !== ""),
     loadDelayMs: Math.max(0, num("load_delay_ms", 0)),

@@ -68,7 +68,7 @@ export function tfServingHandlers(front: GrpcFrontEnd): {
       const request = call.request;
       let code = "OK";
       try {
-        faults?.assertAvailable();
+        faults?.assertAvailable("grpc");
         const reply = await body(request);
         callback(null, reply);
       } catch (error) {
@@ -138,7 +138,7 @@ function unimplemented(
   callLog?: CallLog,
 ): grpc.handleUnaryCall<Plain, Plain> {
   return (call, callback) => {
-    const unavailable = faults?.unavailableError();
+    const unavailable = faults?.unavailableError("grpc");
     const error =
       unavailable ?? new ServingError("UNIMPLEMENTED", `${method} is not implemented by the emulator`);
     callLog?.record({

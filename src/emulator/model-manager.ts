@@ -1,5 +1,9 @@
 // TF Serving's AspiredVersionsManager + AvailabilityPreservingPolicy + ServableStateMonitor (facts §3, §4):
-// one manager loop performs one load or unload at a time (the binary's default num_load_threads=0).
+// one manager loop takes one action (a load or an unload) per run. With the binary's default num_load_threads=0 the
+// load runs in the loop itself, so one servable loads at a time. With --num_load_threads=N (BasicManager's load
+// thread pool) the loop only hands the load to one of N workers (queued while all are busy) and its next run comes
+// one tick after this one began (TF's PeriodicFunction): at most one load STARTS per tick, N run at once.
+// Unloads always run in the loop (num_unload_threads has no emulator flag; TF's default 0 does the same).
 import { EventEmitter } from "node:events";
 import { ServingError, type ModelVersionStatusPlain } from "./serving-api.js";
 import type { DesiredVersions } from "./version-source.js";
@@ -20,6 +24,8 @@ interface Entry {
   state: VersionState;
   aspired: boolean;
   loaded?: LoadedVersion;
+  /** Handed to the load thread pool (TF's kLoadRequested): still START until a worker takes it. */
+  loadRequested?: boolean;
 }
 
 export interface ManagerOptions {
@@ -29,6 +35,8 @@ export interface ManagerOptions {
   loadRetryIntervalMs: number;
   /** Idle period between manager runs (TF: 100 ms). */
   tickMs?: number;
+  /** TF's --num_load_threads: 0 (default) loads in the manager loop; N > 0 loads on N workers. */
+  numLoadThreads?: number;
   /** The wait between load retries; injected by tests. Resolves after `ms` or when `signal` aborts. */
   retrySleep?: (ms: number, signal: AbortSignal) => Promise<void>;
   log?: { info(message: string): void };
@@ -63,6 +71,9 @@ export class ModelManager {
   private wake: AbortController = new AbortController();
   private loop: Promise<void> | undefined;
   private runCount = 0;
+  /** The load thread pool (numLoadThreads > 0): loads waiting for a worker, and the loads running. */
+  private readonly loadQueue: { model: string; entry: Entry }[] = [];
+  private readonly loading = new Set<Promise<void>>();
   private readonly retrySleep: NonNullable<ManagerOptions["retrySleep"]>;
 
   constructor(private readonly options: ManagerOptions) {
@@ -78,6 +89,8 @@ export class ModelManager {
     this.stopController.abort();
     this.wake.abort();
     await this.loop;
+    this.loadQueue.length = 0;
+    await Promise.all([...this.loading]);
   }
 
   /** The source's aspired-versions callback: the full desired list of one model (latest request wins). */
@@ -128,11 +141,19 @@ export class ModelManager {
 
   private async run(): Promise<void> {
     const stopped = this.stopController.signal;
+    const pooled = (this.options.numLoadThreads ?? 0) > 0;
     while (!stopped.aborted) {
+      const began = Date.now();
       this.runCount++;
       this.handlePendingRequests();
       this.flush();
       const action = this.nextAction();
+      if (action && pooled) {
+        if (action.kind === "load") this.requestLoad(action.model, action.entry);
+        else await this.unload(action.model, action.entry);
+        await defaultSleep(Math.max(0, began + (this.options.tickMs ?? 100) - Date.now()), stopped);
+        continue;
+      }
       if (action) {
         await (action.kind === "unload"
           ? this.unload(action.model, action.entry)
@@ -175,7 +196,8 @@ export class ModelManager {
   private flush(): void {
     for (const entries of this.models.values())
       for (const [version, entry] of [...entries])
-        if (!entry.aspired && (entry.state === "START" || entry.state === "END")) entries.delete(version);
+        if (!entry.aspired && !entry.loadRequested && (entry.state === "START" || entry.state === "END"))
+          entries.delete(version);
   }
 
   /** AvailabilityPreservingPolicy over every model; unloads first, then the highest new aspired version. */
@@ -191,11 +213,30 @@ export class ModelManager {
       if (unaspiredServing.length > 0 && (!hasAspired || aspiredServing || unaspiredServing.length > 1))
         return { kind: "unload", model, entry: unaspiredServing[0]! };
       const fresh = all
-        .filter((e) => e.aspired && e.state === "START")
+        .filter((e) => e.aspired && e.state === "START" && !e.loadRequested)
         .sort((a, b) => byVersionDesc(a.version, b.version))[0];
       if (fresh && !load) load = { kind: "load", model, entry: fresh };
     }
     return load;
+  }
+
+  /** Hands a load to the pool: it starts at once on a free worker, else when one frees up (first come first). */
+  private requestLoad(model: string, entry: Entry): void {
+    entry.loadRequested = true;
+    this.loadQueue.push({ model, entry });
+    this.startQueuedLoads();
+  }
+
+  private startQueuedLoads(): void {
+    while (this.loading.size < (this.options.numLoadThreads ?? 0) && this.loadQueue.length > 0) {
+      const { model, entry } = this.loadQueue.shift()!;
+      const running: Promise<void> = this.load(model, entry).finally(() => {
+        entry.loadRequested = false;
+        this.loading.delete(running);
+        if (!this.stopController.signal.aborted) this.startQueuedLoads();
+      });
+      this.loading.add(running);
+    }
   }
 
   private async load(model: string, entry: Entry): Promise<void> {
@@ -215,7 +256,8 @@ export class ModelManager {
         );
       }
       // TF cancels retries of a version no longer aspired, but with num_load_threads=0 the un-aspire request is
-      // only processed by this same loop, i.e. after the load: so in practice every retry runs.
+      // only processed by this same loop, i.e. after the load: so in practice every retry runs. On a load worker
+      // the loop runs meanwhile, and an un-aspire before this check ends the retries.
       if (attempt === attempts || !entry.aspired || this.stopController.signal.aborted) break;
       this.options.log?.info(`Retrying load on servable version: {name: ${model} version: ${entry.version}}`);
       await this.retrySleep(this.options.loadRetryIntervalMs, this.stopController.signal);

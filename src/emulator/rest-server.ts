@@ -124,7 +124,7 @@ export function restRequestListener(options: Omit<RestServerOptions, "port" | "h
       } catch (error) {
         routeError = error;
       }
-      faults.assertAvailable();
+      faults.assertAvailable("rest");
       if (!route) throw routeError;
       reply = await answer(api, route, body);
     } catch (error) {

@@ -3,8 +3,8 @@
  * gate's requests (synthesised, configured and golden ones, and the latency budget's absolute bounds when
  * configured) are sent BY THE LABEL, as clients send them, and every reply must come from the baked version and
  * keep the gate's promises. Warmup replay, the stable diff, the signature contract and latency ratios need a
- * second version and are left to the gate. TF Serving unreachable proves nothing: the probe is inconclusive and
- * never rolls back.
+ * second version and are left to the gate. TF Serving unreachable (either listener the probe used, see
+ * listener-outage.ts) proves nothing: the probe is inconclusive and never rolls back.
  */
 import type { ModelConfigView } from "../daemon-config/types.js";
 import type { GateCheck, GateResult } from "../gate/gate-result.js";
@@ -13,6 +13,7 @@ import { runSmokeGate } from "../gate/smoke-gate.js";
 import type { RestClient } from "../tfserving/rest-client.js";
 import type { TfServingGrpcClient } from "../tfserving/grpc-client.js";
 import { buildSmokeGateInput } from "./gate-input.js";
+import { probeOutage } from "./listener-outage.js";
 import { observeStatus } from "./observe.js";
 
 export interface BakeProbeTarget {
@@ -74,8 +75,19 @@ export function bakeProbe(clients: BakeProbeClients): BakeProbe {
       passed: statusCheck.passed && gated.passed,
       checks: [statusCheck, ...gated.checks],
     };
-    if (!result.passed && (await observeStatus(clients.grpc, target.model)).kind === "unreachable")
-      return { outcome: "inconclusive", reason: "TF Serving became unreachable during the probe" };
+    if (!result.passed) {
+      const rest = input.rest === undefined ? undefined : clients.rest;
+      const outage = await probeOutage(
+        { grpc: clients.grpc, ...(rest ? { rest } : {}) },
+        target.model,
+        result,
+      );
+      if (outage !== undefined)
+        return {
+          outcome: "inconclusive",
+          reason: `TF Serving became unreachable during the probe: ${outage}`,
+        };
+    }
     if (result.passed) return { outcome: "passed", reason: `${result.checks.length} checks passed`, result };
     const failed = result.checks.filter((c) => !c.passed);
     return { outcome: "failed", reason: failed.map((c) => `${c.name}: ${c.detail}`).join("; "), result };

@@ -16,10 +16,11 @@ import type { Step } from "../controller/types.js";
 import type { ModelConfigView } from "../daemon-config/types.js";
 import { journalGateResult } from "../gate/journal-form.js";
 import { errorText } from "../gate/summary.js";
-import { loadModelServerConfig } from "../modelconfig/load.js";
+import { loadModelServerConfigShared } from "../modelconfig/load.js";
 import type { JsonValue, StateBackend } from "../state/store.js";
 import { bakeOf, isBaking, previousStableOf, type Bake } from "./bake-schedule.js";
 import type { BakeProbe, BakeProbeResult } from "./bake-probe.js";
+import type { FleetLink } from "./fleet-steps.js";
 import { loadControllerState } from "./controller-state.js";
 import { gateLogDetails } from "./gate-report.js";
 import { logStep, type EngineLogger, type StepEvent } from "./logger.js";
@@ -37,6 +38,8 @@ export interface BakeScheduler {
   timer(ms: number, fire: () => void): Stoppable;
 }
 
+/** Models whose bake is derived at once by start(). */
+const START_PARALLEL = 8;
 /** Longest setTimeout delay; a longer bake re-checks then and schedules the rest. */
 const MAX_TIMER_MS = 2 ** 31 - 1;
 
@@ -63,6 +66,8 @@ export interface BakeDeps {
   /** Step listeners (metrics, webhooks); the event is logged here already. */
   emit(event: StepEvent): void;
   scheduler?: BakeScheduler;
+  /** Fleet mode: a failed probe rolls the whole fleet back (engine.ts passes its FleetSession with the pass deps). */
+  fleet?: Pick<FleetLink, "autoRollback">;
 }
 
 interface Active {
@@ -97,10 +102,17 @@ export class BakeMonitor {
     this.scheduler = deps.scheduler ?? nodeScheduler;
   }
 
-  /** Resumes the bakes still running (after a restart: from the verify step's time in the journal). */
+  /**
+   * Resumes the bakes still running (after a restart: from the verify step's time in the journal). A few models
+   * at a time: each reads its journal and models.config, and a thousand at once held a thousand copies of both.
+   */
   async start(models: readonly string[]): Promise<void> {
     this.started = true;
-    await Promise.all(models.map((model) => this.refresh(model)));
+    const queue = [...models];
+    const worker = async (): Promise<void> => {
+      for (let model = queue.shift(); model !== undefined; model = queue.shift()) await this.refresh(model);
+    };
+    await Promise.all(Array.from({ length: START_PARALLEL }, worker));
   }
 
   /** For Engine.onStep: a verified promotion starts a bake; a rollback or a newer promotion ends it. */
@@ -245,6 +257,24 @@ export class BakeMonitor {
     const { journal, intents } = this.deps.state;
     const started = this.deps.now();
     const previous = previousStableOf(await journal.history(model, { limit: 2000 }), bake.version);
+    const why = `bake probe of ${bake.version} failed: ${failed.reason}`;
+    // Fleet mode: every replica moves back, never this one alone (labels would differ between replicas). While
+    // etcd cannot be told, nothing is rolled back and the bake stays on: the next probe tries again.
+    const fleetIntent = await this.deps.fleet
+      ?.autoRollback({
+        model,
+        version: bake.version,
+        ...(previous === undefined ? {} : { to: previous }),
+        reason: why,
+      })
+      .catch((error: unknown) => {
+        this.deps.log.warn(
+          { model, version: bake.version, reason: errorText(error) },
+          `bake probe of ${model} ${bake.version} failed (${failed.reason}) but the fleet cannot be told: ${errorText(error)}; probing again on the next tick`,
+        );
+        return null;
+      });
+    if (fleetIntent === null) return;
     const step: Step = {
       kind: "bake-probe",
       model,
@@ -262,15 +292,12 @@ export class BakeMonitor {
       by: AUTO_ROLLBACK,
       detail: toJson({ outcome: { ok: false, reason: failed.reason, by: AUTO_ROLLBACK }, report }),
     });
-    const pending = await intents.pending(model);
-    if (!pending.some((i) => i.kind === "rollback" && i.by === AUTO_ROLLBACK)) {
+    const pending = fleetIntent === undefined ? await intents.pending(model) : [];
+    if (fleetIntent === undefined && !pending.some((i) => i.kind === "rollback" && i.by === AUTO_ROLLBACK)) {
       await intents.put({
         model,
         kind: "rollback",
-        args: toJson({
-          ...(previous === undefined ? {} : { to: previous }),
-          reason: `bake probe of ${bake.version} failed: ${failed.reason}`,
-        }),
+        args: toJson({ ...(previous === undefined ? {} : { to: previous }), reason: why }),
         by: AUTO_ROLLBACK,
       });
     }
@@ -281,8 +308,12 @@ export class BakeMonitor {
       step,
       outcome: "failed",
       durationMs: this.deps.now() - started,
-      reason: `bake probe failed; rolling back automatically to ${previous ?? "the previous stable"}: ${failed.reason}`,
-      details: { by: AUTO_ROLLBACK, ...gateLogDetails(failed.result) },
+      reason: `bake probe failed; rolling ${fleetIntent ? "the fleet" : "back"} automatically ${fleetIntent ? "back " : ""}to ${previous ?? "the previous stable"}: ${failed.reason}`,
+      details: {
+        by: AUTO_ROLLBACK,
+        ...(fleetIntent ? { fleet_intent: fleetIntent.id } : {}),
+        ...gateLogDetails(failed.result),
+      },
     };
     logStep(this.deps.log, event);
     try {
@@ -294,7 +325,9 @@ export class BakeMonitor {
   }
 
   private async stableOf(model: string): Promise<string | undefined> {
-    const loaded = await loadModelServerConfig(this.deps.modelConfigPath);
+    // Shared (no copy): at start every model's bake is derived at once, and a thousand copies of a thousand-model
+    // config were seconds of CPU and half a gigabyte.
+    const loaded = await loadModelServerConfigShared(this.deps.modelConfigPath);
     return observedModelConfig(findModel(loaded.message, model))?.labels[this.deps.stableLabel];
   }
 

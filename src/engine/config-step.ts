@@ -12,6 +12,7 @@ import type { StepOutcome } from "../controller/outcome.js";
 import { checkConfigSafety } from "../controller/config-rules.js";
 import type { ConfigStep, ObservedModelConfig, ObservedStatus } from "../controller/types.js";
 import { writeModelServerConfig } from "../modelconfig/atomic-write.js";
+import { retryWhenChangedUnderneath } from "../modelconfig/file-stamp.js";
 import { editModelConfig } from "../modelconfig/edit.js";
 import { loadModelServerConfig, parseModelServerConfigBytes } from "../modelconfig/load.js";
 import { localBasePathProbe, type BasePathListing } from "../modelconfig/validate.js";
@@ -42,7 +43,9 @@ export async function applyConfigStep(
   step: ConfigStep,
   context: ConfigStepContext,
 ): Promise<StepOutcome> {
-  const written = await writeUnderLock(deps, step, context);
+  // An operator's edit renamed in after our read (no lock on their side) starts the step over from a fresh read
+  // instead of being overwritten (file-stamp.ts).
+  const written = await retryWhenChangedUnderneath(() => writeUnderLock(deps, step, context));
   if (!written.ok || deps.coalescer === undefined) return written;
   try {
     await deps.coalescer.reload();
@@ -103,7 +106,8 @@ async function writeUnderLock(
       };
     }
     let message = fresh.message;
-    if (text !== fresh.text) message = (await writeModelServerConfig(path, text)).message;
+    if (text !== fresh.text)
+      message = (await writeModelServerConfig(path, text, { unchangedSince: fresh.stamp })).message;
     if (deps.coalescer !== undefined) {
       deps.coalescer.noteWritten({ text, message });
       return { ok: true, reason: "" };

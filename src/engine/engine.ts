@@ -2,10 +2,11 @@
  * Wires the rollout engine from a loaded DaemonConfig: the state backend (journal, verdicts, intents, locks), the
  * TF Serving clients, one admission scanner per model (each model may have its own admission rules), the
  * reconciler with its per-model pass, and, in daemon mode, the watchers whose signals only enqueue models: the
- * version watcher (chokidar on each base path + cron rescan), the CLI intents folders of the state directory, and
- * models.config itself (a model added, removed or moved by TF Serving's operator re-targets the version watcher;
- * without `models` every model in models.config is managed). SIGHUP (`applyConfig`) re-targets too, restarts the
- * watchers when `watch.*` changed and applies `rollout.max_parallel_models`. `tfs-rollout daemon` drives it.
+ * version watcher (fs.watch on each base path, a cheap cron rescan, a slow full resync), the CLI intents folders of
+ * the state directory, and models.config itself (a model added, removed or moved by TF Serving's operator
+ * re-targets the version watcher; without `models` every model in models.config is managed). SIGHUP
+ * (`applyConfig`) re-targets too, restarts the watchers when `watch.*` changed and applies
+ * `rollout.max_parallel_models`. `tfs-rollout daemon` drives it.
  */
 import { setMaxListeners } from "node:events";
 import { mkdir } from "node:fs/promises";
@@ -32,18 +33,26 @@ import { findModel, modelNames } from "./observe.js";
 import type { Actor } from "../state/store.js";
 import { STATE_DIR_MODE } from "../state/paths.js";
 import { planOptionsFor } from "./plan-options.js";
+import { steadyClock } from "./steady-clock.js";
 import { Reconciler } from "./reconciler.js";
 import { RetentionScheduler } from "./retention-schedule.js";
 import { ReloadCoalescer } from "./reload-coalescer.js";
+import type { FleetBackend } from "../fleet/backend.js";
+import { FleetSession, fleetSettings, openConfiguredFleet } from "./fleet-session.js";
 
 export interface EngineOptions {
+  /** The planning clock (tests); default: a steady clock (steady-clock.ts) anchored on `wall`. */
   now?: () => number;
+  /** The wall clock, for promotion windows, freezes and the retention schedule (default `now`, else Date.now). */
+  wall?: () => number;
   /** GetModelStatus polling while awaiting AVAILABLE (ms, default 50). */
   pollMs?: number;
   /** Shown to whoever waits for a lock this process holds (default "tfs-rollout daemon"). */
   command?: string;
   /** Who the journal says applied each step (default "daemon"; operator commands pass `cli:<user>`). */
   actor?: Actor;
+  /** Fleet mode: this backend (tests) instead of the configured one; false: none (operator commands). */
+  fleet?: FleetBackend | false;
 }
 
 export interface WatchState {
@@ -72,6 +81,8 @@ export class Engine {
   private readonly scanners = new Map<string, AdmissionScanner>();
   private readonly stepListeners = new Set<(event: StepEvent) => void>();
   readonly reconciler: Reconciler;
+  /** Fleet mode (coordination.backend etcd, or an injected backend): this replica's session with the fleet. */
+  readonly fleet: FleetSession | undefined;
 
   private constructor(
     private config: DaemonConfig,
@@ -84,7 +95,12 @@ export class Engine {
     this.managed = [...models];
     // Every model's probe waits on this one signal: a hundred models in flight are normal, not a leak.
     setMaxListeners(0, this.abort.signal);
-    const now = options.now ?? Date.now;
+    // Durations run on the steady clock, calendars on the wall clock (a wall-clock step moves no deadline).
+    const wall = options.wall ?? options.now ?? Date.now;
+    const now = options.now ?? steadyClock(wall);
+    this.fleet = options.fleet
+      ? new FleetSession(options.fleet, () => fleetSettings(this.config), state.intents, log, wall)
+      : undefined;
     const rest = config.tf_serving.rest_url
       ? new RestClient({ baseUrl: config.tf_serving.rest_url, timeoutMs: config.gate.request_deadline })
       : undefined;
@@ -94,6 +110,7 @@ export class Engine {
       ...(rest ? { rest } : {}),
       locks: state.locks,
       verdicts: state.verdicts,
+      ...(this.fleet ? { fleet: this.fleet } : {}),
       coalescer: new ReloadCoalescer(config.model_config_file, grpc, state.locks),
       state,
       stableLabel: DEFAULT_PLAN_OPTIONS.stableLabel,
@@ -103,7 +120,7 @@ export class Engine {
       signal: this.abort.signal,
       log,
       settings: (model) => this.settings(model),
-      planOptions: (model) => this.planOptions(model, now()),
+      planOptions: (model) => this.planOptions(model, now(), wall()),
       onStep: (event) => {
         for (const listener of this.stepListeners) {
           try {
@@ -152,7 +169,9 @@ export class Engine {
       log,
     });
     const grpc = tfServingClient(config.tf_serving);
-    return new Engine(config, models, state, grpc, log, options);
+    const fleet =
+      options.fleet === false ? undefined : (options.fleet ?? (await openConfiguredFleet(config)));
+    return new Engine(config, models, state, grpc, log, { ...options, fleet: fleet ?? false });
   }
 
   /** The models managed now (followed from models.config when the daemon config does not list them). */
@@ -189,6 +208,9 @@ export class Engine {
     await this.startWatchers(loaded.message);
     this.retention.update(this.models, (model) => this.settings(model));
     await this.bake.start(this.models);
+    await this.fleet?.start((model) => {
+      if (this.managed.includes(model)) this.reconciler.enqueue(model);
+    });
     for (const model of this.models) this.reconciler.enqueue(model);
   }
 
@@ -206,6 +228,7 @@ export class Engine {
       usePolling: watch.use_polling,
       pollIntervalMs: watch.poll_interval,
       rescanCron: watch.rescan_cron,
+      resyncCron: watch.resync_cron,
     });
     const options = {
       usePolling: watch.use_polling,
@@ -277,6 +300,7 @@ export class Engine {
     this.entries = entries;
     for (const model of removed) {
       this.reconciler.forget(model);
+      this.fleet?.forget(model);
       this.log.info({ model }, `model ${model} is no longer in models.config: no longer managed`);
     }
     for (const model of added)
@@ -338,6 +362,7 @@ export class Engine {
     this.bake.stop();
     this.abort.abort();
     await this.reconciler.stop();
+    await this.fleet?.stop();
     await this.refreshing;
     await this.stopWatchers();
     this.grpc.close();
@@ -363,8 +388,8 @@ export class Engine {
     return configForModel(this.config, model);
   }
 
-  private planOptions(model: string, now: number): PlanOptions {
-    return planOptionsFor(this.settings(model), now);
+  private planOptions(model: string, now: number, wall: number): PlanOptions {
+    return planOptionsFor(this.settings(model), now, wall);
   }
 }
 

@@ -14,6 +14,7 @@ import { applyProbe, type ProbeDeps } from "./probe-steps.js";
 import { applyQuarantine } from "./quarantine.js";
 import { applyReclaim } from "./retention.js";
 import { applyRestore } from "./restore.js";
+import { isFleetStep, type FleetLink } from "./fleet-steps.js";
 import type { ReloadCoalescer } from "./reload-coalescer.js";
 
 export interface ExecutorDeps extends ProbeDeps {
@@ -21,6 +22,8 @@ export interface ExecutorDeps extends ProbeDeps {
   locks: Pick<Locks, "withConfigLock">;
   stableLabel: string;
   coalescer?: ReloadCoalescer;
+  /** Fleet mode (engine/fleet-session.ts); absent: local mode. */
+  fleet?: FleetLink;
 }
 
 export interface StepContext {
@@ -42,6 +45,10 @@ export async function executeStep(deps: ExecutorDeps, step: Step, context: StepC
       .map(([v]) => v);
     return { outcome: await applyConfigStep(deps, step, { observed: context.observed, readmitted }) };
   }
+  if (isFleetStep(step))
+    return {
+      outcome: deps.fleet ? await deps.fleet.apply(step) : { ok: false, reason: "not in fleet mode" },
+    };
   switch (step.kind) {
     case "await-available":
     case "gate":

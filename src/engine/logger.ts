@@ -64,6 +64,12 @@ export function stepVersion(step: Step): string | undefined {
     case "clear-verdict":
     case "quarantine":
     case "bake-probe":
+    case "fleet-open":
+    case "fleet-acquire-slot":
+    case "fleet-report":
+    case "fleet-release-slot":
+    case "fleet-decide":
+    case "fleet-mark-removed":
       return step.version;
     case "admit":
       return step.candidate;

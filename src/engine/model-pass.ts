@@ -2,7 +2,8 @@
  * One controller iteration for one model, under the model lock: observe (models.config, GetModelStatus, the
  * admission scan, the journaled record, pending intents) → plan() → if a step: journal "begin" (or reuse the id of
  * the in-flight step it resumes) → execute → fold with applyOutcome → journal "done"/"failed" carrying the new
- * record → consume the intent → log one event. `wait` and "converged" change nothing.
+ * record → consume the intent → log one event → mirror the verdicts into the CLI's verdict store. `wait` and
+ * "converged" change nothing.
  */
 import { randomUUID } from "node:crypto";
 import { BasePathError } from "../admission/version-dirs.js";
@@ -75,6 +76,8 @@ const BOOKKEEPING: ReadonlySet<Step["kind"]> = new Set([
 export async function modelPass(deps: PassDeps, model: string): Promise<PassResult> {
   const actor: Actor = deps.actor ?? "daemon";
   return deps.state.locks.withModelLock(model, async () => {
+    // Asked first, awaited below: TF Serving answers while the journal, models.config and the disk are read.
+    const statusAnswer = observeStatus(deps.grpc, model);
     const { record, inFlight } = await loadControllerState(deps.state.journal, model);
     await repairVerdictMirror(deps.state.verdicts, model, record).catch((error: unknown) =>
       deps.log.warn(
@@ -84,8 +87,10 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
     );
     const loaded = await loadModelServerConfigShared(deps.modelConfigPath);
     const config = observedModelConfig(findModel(loaded.message, model));
-    const status = await observeStatus(deps.grpc, model);
+    const status = await statusAnswer;
     const now = deps.now();
+    // Fleet mode: read before the intents, so fleet-wide operator intents copied into the queue are seen now.
+    const fleet = await deps.fleet?.observe(model, config?.labels[deps.stableLabel]);
     const intents = await pendingIntents(deps.state.intents, model);
     let scan: ModelScan | undefined;
     if (config !== undefined) {
@@ -104,6 +109,7 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
       }
     }
     const desired = desiredState(model, record, diskVersions(scan), intents, inFlight);
+    if (fleet !== undefined) desired.fleet = fleet;
     const observed: ObservedState = { config, status, now };
     const result: PlanResult = plan(desired, observed, deps.planOptions(model));
     const step = result.steps[0];
@@ -156,14 +162,6 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
       await deps.state.intents.markConsumed(model, folded.consumedIntent, actor, consumed);
     }
     if (step.kind === "clear-verdict") deps.scanner.forget(model, step.version);
-    // The verdict store is the CLI's view (the journal entry above is the truth): current before the event is told.
-    await mirrorVerdicts(deps.state.verdicts, model, record.verdicts, nextRecord.verdicts).catch(
-      (error: unknown) =>
-        deps.log.warn(
-          { model, reason: errorText(error) },
-          "could not mirror verdicts into the verdict store",
-        ),
-    );
     const event: StepEvent = {
       step,
       outcome: outcome.ok ? "ok" : "failed",
@@ -173,6 +171,15 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
     };
     logStep(deps.log, event);
     deps.onStep?.(event);
+    // The verdict store is only the CLI's view (the journal entry above is the truth, and a restart repairs the
+    // store from it): written after the event, off its path, still under the model lock.
+    await mirrorVerdicts(deps.state.verdicts, model, record.verdicts, nextRecord.verdicts).catch(
+      (error: unknown) =>
+        deps.log.warn(
+          { model, reason: errorText(error) },
+          "could not mirror verdicts into the verdict store",
+        ),
+    );
     return { kind: "stepped", step, ok: outcome.ok, reason: outcome.reason };
   });
 }

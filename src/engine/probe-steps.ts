@@ -19,7 +19,7 @@ import { UnreachableError } from "../errors.js";
 import { gateLogDetails, gateReason } from "./gate-report.js";
 import { buildSmokeGateInput } from "./gate-input.js";
 import type { EngineLogger } from "./logger.js";
-import { observeStatus } from "./observe.js";
+import { probeOutage } from "./listener-outage.js";
 
 export class StepAborted extends Error {
   constructor(what: string) {
@@ -103,22 +103,22 @@ async function gate(
   where: ProbeWhere,
 ): Promise<ProbeResult> {
   const candidateDir = versionDir(where, step.version);
-  const result: GateResult = await runSmokeGate(
-    buildSmokeGateInput({
-      model: step.model,
-      version: step.version,
-      ...(step.stable === undefined ? {} : { stable: step.stable }),
-      grpc: deps.grpc,
-      ...(deps.rest ? { rest: deps.rest } : {}),
-      settings,
-      ...(candidateDir === undefined ? {} : { candidateDir }),
-    }),
-  );
+  const input = buildSmokeGateInput({
+    model: step.model,
+    version: step.version,
+    ...(step.stable === undefined ? {} : { stable: step.stable }),
+    grpc: deps.grpc,
+    ...(deps.rest ? { rest: deps.rest } : {}),
+    settings,
+    ...(candidateDir === undefined ? {} : { candidateDir }),
+  });
+  const result: GateResult = await runSmokeGate(input);
   if (!result.passed) {
-    const status = await observeStatus(deps.grpc, step.model);
-    if (status.kind === "unreachable")
+    const rest = input.rest === undefined ? undefined : deps.rest;
+    const outage = await probeOutage({ grpc: deps.grpc, ...(rest ? { rest } : {}) }, step.model, result);
+    if (outage !== undefined)
       throw new StepInterrupted(
-        `TF Serving became unreachable during the gate of ${step.version}: ${status.reason}`,
+        `TF Serving became unreachable during the gate of ${step.version}: ${outage}`,
       );
   }
   const report = journalGateResult(result);

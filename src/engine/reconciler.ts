@@ -43,6 +43,11 @@ const WAIT_RECHECK_MS: Record<WaitReason, number | "backoff"> = {
   // Promotion windows and approval carry `until`; a promote intent or a config reload also re-enqueues.
   window: 60_000,
   approval: 60_000,
+  // Fleet mode: other replicas' progress arrives through the coordination backend, looked at again this often.
+  "fleet-unreachable": "backoff",
+  "fleet-slot": 2_000,
+  "fleet-verdict": 2_000,
+  "fleet-removal": 2_000,
 };
 
 export class Reconciler {
@@ -191,8 +196,12 @@ export class Reconciler {
         }
         case "stepped":
           this.reportWait(model, undefined);
-          if (result.ok) failures = 0;
-          else if (++failures >= maxFailures) {
+          if (result.ok) {
+            failures = 0;
+            // Progress ends the backoff: grown by earlier outages, it would delay the next outage's retry by up
+            // to maxMs (a rollout stalled for 30 s after a 1 s outage).
+            this.backoffMs.delete(model);
+          } else if (++failures >= maxFailures) {
             const delay = this.nextBackoff(model);
             log.warn(
               { model, step: result.step.kind, reason: result.reason, retry_in_ms: delay },

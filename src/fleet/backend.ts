@@ -12,6 +12,7 @@
  *   reports/<model>/<version>/<replica>  ReplicaReport (each replica writes only its own)
  *   slots/<model>/<replica>              LoadSlot, bound to the replica's lease (at most `max` per model)
  *   intents/<model>/<id>                 FleetIntent (an operator's command for the whole fleet)
+ *   pins/<model>                         FleetPin: the last fleet-wide pin or unpin (a state, replayed on return)
  */
 
 /** What a replica says about one fleet rollout, in the order it happens. */
@@ -74,6 +75,12 @@ export interface FleetIntent {
   at: string;
 }
 
+/**
+ * The model's pin as a state, not only an event: the last fleet-wide pin or unpin intent. A replica that did not
+ * apply that intent (down when it was issued, or new) applies it under the same id when it (re)joins.
+ */
+export type FleetPin = FleetIntent & { kind: "pin" | "unpin" };
+
 export interface FleetHealth {
   reachable: boolean;
   /** Why not, when unreachable (the etcd error, and since when). */
@@ -116,17 +123,29 @@ export interface FleetBackend {
   report(model: string, version: string, phase: ReplicaPhase, reason: string): Promise<void>;
   /**
    * Records the decision if the rollout is still undecided (or, with `override`, replaces a promote decision: an
-   * operator's rollback). False when another decision is already there.
+   * operator's rollback). False when another decision is already there. A version the fleet never opened (one
+   * promoted before fleet mode, rolled back fleet-wide) gets its rollout record created, decided, by this call.
    */
   decide(model: string, version: string, decision: Omit<FleetDecision, "at">): Promise<boolean>;
-  /** Records that the rejected directory left the shared store; false if it was already recorded. */
+  /** Records that the rejected directory left the shared store; false if already recorded (or not rejected). */
   markRemoved(model: string, version: string, as: string): Promise<boolean>;
   /** Takes a load slot for `version` if fewer than `max` replicas hold one for the model. Idempotent. */
   acquireLoadSlot(model: string, version: string, max: number): Promise<boolean>;
   releaseLoadSlot(model: string): Promise<void>;
   loadSlots(model: string): Promise<LoadSlot[]>;
+  /**
+   * Stores the intent under its id (made up when absent; the local intent queue's id rule) unless that id exists:
+   * then the stored intent is returned unchanged (a retried put is harmless).
+   */
   putIntent(intent: Omit<FleetIntent, "id" | "at"> & { id?: string }): Promise<FleetIntent>;
   intents(model: string): Promise<FleetIntent[]>;
+  /**
+   * Records the model's pin state (`pins/<model>`) unless a newer pin or unpin is there (by `at`, then id: the
+   * intents' order); the same intent again is harmless. False when a newer one stays.
+   */
+  setPin(pin: FleetPin): Promise<boolean>;
+  /** The model's pin state: the last fleet-wide pin or unpin, if there ever was one. */
+  getPin(model: string): Promise<FleetPin | undefined>;
   /** Calls `onModel` whenever anything of that model changes (rollouts, reports, slots, intents, election). */
   watch(onModel: (model: string) => void): Promise<Closable>;
 }

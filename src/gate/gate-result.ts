@@ -13,6 +13,11 @@ export interface GateCheck {
   skipped?: string;
   /** Each change found by the signature-compatibility check. */
   changes?: SignatureChange[];
+  /**
+   * Set on a failed Predict that never got an answer from the version because a TF Serving listener was down
+   * (isListenerOutage): it proves nothing about the version, so a gate failed only by such checks is inconclusive.
+   */
+  unreachable?: boolean;
 }
 
 /** Short description of one side of an exchange: dtypes, shapes and the first few values, never the payload. */

@@ -29,7 +29,7 @@ import type { CandidateReply, GateContext } from "./gate-context.js";
 import type { DeepGateOptions } from "./gate-options.js";
 import type { ExchangeSummary, GateCheck, GateResult } from "./gate-result.js";
 import type { GateSignatures, SignatureSource } from "./gate-signature.js";
-import { describeExchangeError } from "./exchange-error.js";
+import { describeExchangeError, isListenerOutage } from "./exchange-error.js";
 import { compareGolden, loadGoldenCases, type GoldenCase } from "./golden-requests.js";
 import { checkLatencyBudget } from "./latency-budget.js";
 import {
@@ -387,6 +387,7 @@ function record(
       ? `version ${run.target.version} answered in ${numbers.latencyMs} ms; outputs keep the signature's promises`
       : problems.join("; "),
     numbers,
+    ...(exchange.error !== undefined && isListenerOutage(exchange.error) ? { unreachable: true } : {}),
   });
   if (!passed && !run.failingExchange) run.failingExchange = summarizeExchange(run.target, request, exchange);
   return passed;

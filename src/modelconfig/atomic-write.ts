@@ -1,8 +1,10 @@
 import { randomBytes } from "node:crypto";
+import { renameSync } from "node:fs";
 import type { FileHandle } from "node:fs/promises";
-import { lstat, open, readlink, realpath, rename, stat, unlink } from "node:fs/promises";
+import { lstat, open, readlink, realpath, stat, unlink } from "node:fs/promises";
 import { basename, dirname, join, resolve } from "node:path";
 import { RolloutError } from "../errors.js";
+import { ChangedUnderneathError, currentStampSync, sameStamp, type FileStamp } from "./file-stamp.js";
 import { parseModelServerConfigBytes } from "./load.js";
 import type { ModelServerConfigObject } from "./validate.js";
 
@@ -22,6 +24,11 @@ export interface AtomicWriteOptions {
    * is removed and the target is untouched); a test may also kill the process from here.
    */
   onStep?: (step: AtomicWriteStep, tempPath: string) => void | Promise<void>;
+  /**
+   * The target as it was read (file-stamp.ts): re-checked right before the rename, and when the file was replaced
+   * or rewritten since, the write is abandoned with ChangedUnderneathError (target untouched, temp removed).
+   */
+  unchangedSince?: FileStamp;
 }
 
 const MAX_SYMLINK_HOPS = 40;
@@ -65,12 +72,23 @@ export async function writeFileAtomic(
     await handle.close();
     handle = undefined;
     await step("temp-synced");
-    await rename(tempPath, finalPath);
+    // The check and the rename back to back, synchronously (no other work of this process runs in between): only
+    // an edit renamed in during these two system calls can still be overwritten (file-stamp.ts).
+    if (
+      options.unchangedSince !== undefined &&
+      !sameStamp(currentStampSync(finalPath), options.unchangedSince)
+    )
+      throw new ChangedUnderneathError(target);
+    renameSync(tempPath, finalPath);
   } catch (error) {
     await handle?.close().catch(() => undefined);
     await unlink(tempPath).catch(() => undefined);
     if (error instanceof RolloutError) throw error;
-    throw writeError(target, "write aborted; the file was left unchanged", error as NodeJS.ErrnoException);
+    throw writeError(
+      target,
+      `writing ${target} failed; the file was left unchanged`,
+      error as NodeJS.ErrnoException,
+    );
   }
   await step("renamed");
   await syncDirectory(dir);

@@ -1,8 +1,9 @@
-import { readFile } from "node:fs/promises";
+import { open, readFile } from "node:fs/promises";
 import { resolve } from "node:path";
 import { RolloutError } from "../errors.js";
 import { messageType } from "../proto/registry.js";
 import { parseTextFormat } from "../textformat/parse.js";
+import { stampOf, type FileStamp } from "./file-stamp.js";
 import type { ModelServerConfigObject } from "./validate.js";
 
 export interface LoadedModelServerConfig {
@@ -12,6 +13,8 @@ export interface LoadedModelServerConfig {
   text: string;
   /** The ModelServerConfig in canonical plain-object form. */
   message: ModelServerConfigObject;
+  /** Identity of exactly the file these bytes came from: a writer passes it as `unchangedSince`. */
+  stamp: FileStamp;
 }
 
 /**
@@ -25,11 +28,21 @@ export async function loadModelServerConfig(
 ): Promise<LoadedModelServerConfig> {
   const absolute = resolve(options.cwd ?? process.cwd(), path);
   const displayName = options.displayName ?? path;
-  const bytes = await readFile(absolute).catch((error: NodeJS.ErrnoException) => {
+  const fail = (error: NodeJS.ErrnoException) => {
     throw readError(displayName, absolute, error);
-  });
+  };
+  // One open file for both: the stamp is the identity of the very bytes read, even if the path is replaced now.
+  const handle = await open(absolute, "r").catch(fail);
+  let bytes: Buffer;
+  let stamp: FileStamp;
+  try {
+    stamp = stampOf(await handle.stat({ bigint: true }));
+    bytes = await handle.readFile().catch(fail);
+  } finally {
+    await handle.close();
+  }
   const { text, message } = parseModelServerConfigBytes(bytes, displayName);
-  return { path: absolute, text, message };
+  return { path: absolute, text, message, stamp };
 }
 
 /**

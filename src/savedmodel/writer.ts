@@ -23,14 +23,20 @@ export interface MetaGraphToWrite {
   tags: string[];
   signatures: Record<string, SignatureToWrite>;
   /** Raw bytes written as MetaGraphDef.graph_def (field 2), BEFORE signature_def as TF does; never decoded. */
-  graphDefBytes?: Buffer;
+  graphDefBytes?: Buffer | GraphDefStream;
+}
+
+/** A graph_def too large to hold in memory (hundreds of MB): its length, and its bytes produced chunk by chunk. */
+export interface GraphDefStream {
+  length: number;
+  chunks(): Iterable<Buffer>;
 }
 
 export interface WriteSavedModelOptions {
   signatures?: Record<string, SignatureToWrite>;
   /** Tags of the single meta graph (default ["serve"]); ignored when `metaGraphs` is given. */
   tags?: string[];
-  graphDefBytes?: Buffer;
+  graphDefBytes?: Buffer | GraphDefStream;
   /** Several meta graphs instead of the single one described by signatures/tags/graphDefBytes. */
   metaGraphs?: MetaGraphToWrite[];
   /** Also write variables/variables.index and variables/variables.data-00000-of-00001 (placeholders that pass the admission completeness check). */
@@ -74,14 +80,14 @@ export function signatureDefObject(signature: SignatureToWrite): Plain {
 }
 
 /** The pieces of one MetaGraphDef's encoding, in order (graph_def bytes kept as their own piece, not copied). */
-function metaGraphPieces(metaGraph: MetaGraphToWrite): Buffer[] {
+function metaGraphPieces(metaGraph: MetaGraphToWrite): (Buffer | GraphDefStream)[] {
   const type = messageType("tensorflow.MetaGraphDef");
   const infoOnly = type.encode(type.fromObject({ meta_info_def: { tags: metaGraph.tags } })).finish();
   const signatureDef = Object.fromEntries(
     Object.entries(metaGraph.signatures).map(([name, s]) => [name, signatureDefObject(s)]),
   );
   const signaturesOnly = type.encode(type.fromObject({ signature_def: signatureDef })).finish();
-  const pieces: Buffer[] = [Buffer.from(infoOnly)];
+  const pieces: (Buffer | GraphDefStream)[] = [Buffer.from(infoOnly)];
   if (metaGraph.graphDefBytes) {
     pieces.push(lengthDelimitedHeader(2, metaGraph.graphDefBytes.length), metaGraph.graphDefBytes);
   }
@@ -92,6 +98,17 @@ function metaGraphPieces(metaGraph: MetaGraphToWrite): Buffer[] {
 function writeAll(fd: number, bytes: Buffer): void {
   let done = 0;
   while (done < bytes.length) done += writeSync(fd, bytes, done, bytes.length - done);
+}
+
+function writePiece(fd: number, piece: Buffer | GraphDefStream): void {
+  if (Buffer.isBuffer(piece)) return writeAll(fd, piece);
+  let written = 0;
+  for (const chunk of piece.chunks()) {
+    writeAll(fd, chunk);
+    written += chunk.length;
+  }
+  if (written !== piece.length)
+    throw new Error(`graph_def stream wrote ${written} bytes, announced ${piece.length}`);
 }
 
 /**
@@ -115,7 +132,7 @@ export function writeSavedModel(dir: string, options: WriteSavedModelOptions): s
       const pieces = metaGraphPieces(metaGraph);
       const length = pieces.reduce((sum, p) => sum + p.length, 0);
       writeAll(fd, lengthDelimitedHeader(2, length));
-      for (const piece of pieces) writeAll(fd, piece);
+      for (const piece of pieces) writePiece(fd, piece);
     }
   } finally {
     closeSync(fd);

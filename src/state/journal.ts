@@ -3,12 +3,13 @@
  * Each append is one write() of a whole line on an O_APPEND file, then fsync, before the promise resolves. A torn
  * last line left by a crash is reported and skipped; the next append first ends it with a newline so the new
  * entry stays on a line of its own. When the file grows past `maxBytes` it is compacted (rewritten atomically)
- * down to about half that, newest entries first, always keeping every unfinished step.
+ * down to about half that, newest entries first, always keeping every unfinished step. Reads keep each file's
+ * parse in memory and then read only what was appended since (journal-tail.ts).
  *
  * Appends and compaction of one model run under a short per-model lock (`state.<model>`), so a daemon and a CLI
  * appending at once never lose an entry to a compaction.
  */
-import { mkdir, open, readFile } from "node:fs/promises";
+import { mkdir, open } from "node:fs/promises";
 import { dirname } from "node:path";
 import { writeFileAtomic } from "../modelconfig/atomic-write.js";
 import { RolloutError } from "../errors.js";
@@ -20,6 +21,7 @@ import {
   unfinishedEntries,
   type ParsedJournal,
 } from "./journal-file.js";
+import { JournalTail } from "./journal-tail.js";
 import { escapeModelName, STATE_DIR_MODE, stateDirError, type StatePaths } from "./paths.js";
 import { asJson, assertActor, assertNonEmpty } from "./records.js";
 import { silentLogger, type StateLogger } from "./state-logger.js";
@@ -46,6 +48,8 @@ export class LocalJournal implements Journal {
   readonly #maxBytes: number;
   readonly #keepEntries: number;
   readonly #reported = new Set<string>();
+  /** Each journal as last read: a pass re-reads only what was appended since (journal-tail.ts). */
+  readonly #tail = new JournalTail();
 
   constructor(paths: StatePaths, locks: FileLocks, options: LocalJournalOptions = {}) {
     this.#paths = paths;
@@ -88,15 +92,14 @@ export class LocalJournal implements Journal {
   /** Every readable entry in file order, and the lines that were skipped (each also logged once). */
   async read(model: string): Promise<ParsedJournal> {
     const path = this.#paths.journal(model);
-    const text = await readFile(path, "utf8").catch((error: NodeJS.ErrnoException) => {
-      if (error.code === "ENOENT") return "";
+    const parsed = await this.#tail.read(path).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === "ENOENT") return parseJournal("");
       throw new RolloutError(`cannot read the journal: ${error.message}`, {
         where: path,
         hint: "check the state directory's permissions (--state-dir)",
         cause: error,
       });
     });
-    const parsed = parseJournal(text);
     for (const problem of parsed.problems) {
       const key = `${path}:${problem.line}:${problem.excerpt}`;
       if (this.#reported.has(key)) continue;
@@ -120,6 +123,7 @@ export class LocalJournal implements Journal {
     }
     const kept = compactEntries(entries, keep);
     await writeFileAtomic(path, kept.map(serializeJournalEntry).join(""));
+    this.#tail.forget(path);
     this.#log.info(
       { model, journal: path, before: entries.length, after: kept.length },
       `journal compacted from ${entries.length} to ${kept.length} entries`,
@@ -166,13 +170,31 @@ async function appendLine(path: string, line: string, onTorn: () => void): Promi
       }
     }
     const bytes = Buffer.from(text, "utf8");
-    await handle.appendFile(bytes);
-    await handle.sync();
+    try {
+      await handle.appendFile(bytes);
+      await handle.sync();
+    } catch (error) {
+      // A full disk writes part of the line: cut it off again, so the journal never keeps a torn line for a live
+      // process (a crash can still leave one; reading skips it).
+      await handle.truncate(size).catch(() => undefined);
+      throw journalWriteError(path, error as NodeJS.ErrnoException);
+    }
     if (size === 0) await syncDir(dirname(path));
     return size + bytes.length;
   } finally {
     await handle.close();
   }
+}
+
+function journalWriteError(path: string, error: NodeJS.ErrnoException): RolloutError {
+  return new RolloutError(`cannot append to the journal ${path}: ${error.message}`, {
+    where: path,
+    hint:
+      error.code === "ENOSPC" || error.code === "EDQUOT"
+        ? "free space on the state directory's file system; the step is retried"
+        : "check the state directory (--state-dir): its file system must be writable",
+    cause: error,
+  });
 }
 
 async function syncDir(dir: string): Promise<void> {

@@ -123,12 +123,20 @@ export function stateDirError(dir: string, error: NodeJS.ErrnoException): Rollou
       ? "the state directory path is not a directory"
       : error.code === "EACCES" || error.code === "EPERM" || error.code === "EROFS"
         ? "the state directory is not writable"
-        : "the state directory cannot be used";
-  return new RolloutError(`${what} (${error.code ?? "error"}: ${error.message})`, {
+        : error.code === "ENOSPC" || error.code === "EDQUOT"
+          ? "the state directory's file system is full"
+          : "the state directory cannot be used";
+  const full = error.code === "ENOSPC" || error.code === "EDQUOT";
+  // The message names the directory: step reasons and log lines carry the message only, not `where`.
+  const detail = error.message.startsWith(`${error.code ?? "error"}:`)
+    ? error.message
+    : `${error.code ?? "error"}: ${error.message}`;
+  return new RolloutError(`${what}: ${dir} (${detail})`, {
     where: dir,
-    hint:
-      "give tfs-rollout a writable directory of its own: under systemd set StateDirectory=tfs-rollout in the unit, " +
-      "otherwise pass --state-dir DIR (owned by the user running tfs-rollout)",
+    hint: full
+      ? "free space on its file system; the daemon keeps retrying and carries on once it can write"
+      : "give tfs-rollout a writable directory of its own: under systemd set StateDirectory=tfs-rollout in the unit, " +
+        "otherwise pass --state-dir DIR (owned by the user running tfs-rollout)",
     cause: error,
   });
 }

@@ -1,6 +1,7 @@
 // Operator commands (rollback, promote, pin, unpin, retry) against a rollout world: the CLI in-process with the
 // world's flags, and a quick way to roll versions out with the daemon's engine in-process (no daemon process).
 import { daemonConfigFlags, loadDaemonConfig, nodeConfigFileReader } from "../../src/daemon-config/index.js";
+import type { DaemonConfig } from "../../src/daemon-config/types.js";
 import { Engine } from "../../src/engine/engine.js";
 import { createEngineLogger } from "../../src/engine/logger.js";
 import { runCli } from "../../src/program.js";
@@ -42,18 +43,23 @@ export async function operator(world: World, argv: string[], terminal?: Scripted
   };
 }
 
-/**
- * Reconciles the world's model in this process (the daemon's engine, one scanner across passes, so new versions
- * pass their quiet window) until `check` holds.
- */
-export async function reconcileUntil(world: World, what: string, check: () => Promise<boolean> | boolean) {
+/** The daemon config of this world, loaded with the world's flags as `tfs-rollout daemon` would. */
+export async function worldDaemonConfig(world: World): Promise<DaemonConfig> {
   const flags = daemonConfigFlags({
     config: world.daemonConfig,
     modelConfigFile: world.configFile,
     grpc: `127.0.0.1:${world.emulator.ports.grpc_port}`,
     stateDir: world.stateDir,
   });
-  const config = await loadDaemonConfig(flags, {}, nodeConfigFileReader(process.cwd()));
+  return loadDaemonConfig(flags, {}, nodeConfigFileReader(process.cwd()));
+}
+
+/**
+ * Reconciles the world's model in this process (the daemon's engine, one scanner across passes, so new versions
+ * pass their quiet window) until `check` holds.
+ */
+export async function reconcileUntil(world: World, what: string, check: () => Promise<boolean> | boolean) {
+  const config = await worldDaemonConfig(world);
   const engine = await Engine.open(config, createEngineLogger({ write: () => undefined, level: "warn" }));
   try {
     await waitFor(

@@ -121,7 +121,8 @@ export async function startWorld(
   return world;
 }
 
-function emulatorArgs(configFile: string, port: number): string[] {
+/** The emulator flags every e2e world runs TF Serving with (labels for unavailable versions, fast polling). */
+export function emulatorArgs(configFile: string, port: number): string[] {
   return [
     `--port=${port}`,
     "--listen_host=127.0.0.1",
@@ -164,11 +165,19 @@ export interface DaemonProcess {
   exited: Promise<number | null>;
 }
 
-/** `env` is added to this process's environment (e.g. NOTIFY_SOCKET, a webhook secret). */
-export function spawnDaemon(world: World, extra: string[] = [], env: NodeJS.ProcessEnv = {}): DaemonProcess {
+/**
+ * `env` is added to this process's environment (e.g. NOTIFY_SOCKET, a webhook secret). `cli` runs another entry
+ * point instead of src/cli.ts through tsx (benchmarks: the built dist/src/cli.js, much faster to start).
+ */
+export function spawnDaemon(
+  world: World,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+  cli?: string,
+): DaemonProcess {
   const child = spawn(
     process.execPath,
-    ["--import", "tsx", join(REPO, "src/cli.ts"), ...daemonArgs(world, extra)],
+    [...(cli ? [cli] : ["--import", "tsx", join(REPO, "src/cli.ts")]), ...daemonArgs(world, extra)],
     {
       cwd: REPO,
       stdio: ["ignore", "pipe", "pipe"],

@@ -30,14 +30,26 @@ export interface FaultWorld {
   survived(scenario: string, rejectable?: string[]): Promise<void>;
 }
 
-/** `yaml` edits the default daemon config of rollout-world (short deadlines for the faults). */
+/**
+ * `yaml` edits the default daemon config of rollout-world (short deadlines for the faults); it gets the world too
+ * (e.g. the emulator's REST port when `emulatorArgs` has --rest_api_port=0).
+ */
 export async function startFaultWorld(
   t: { after(fn: () => unknown): void },
-  yaml: (text: string) => string = (text) => text,
+  yaml: (text: string, world: World) => string = (text) => text,
+  emulatorArgs: string[] = [],
+  /** Runs before the daemon starts (e.g. mounts a small tmpfs); what it returns undoes it before the cleanup. */
+  beforeDaemon?: (world: World) => (() => void) | undefined,
 ): Promise<FaultWorld> {
-  const world = await startWorld({ emulatorArgs: ["--control_port=0"] });
-  t.after(() => world.cleanup());
-  writeFileSync(world.daemonConfig, yaml(daemonYaml()));
+  const world = await startWorld({ emulatorArgs: ["--control_port=0", ...emulatorArgs] });
+  const undo: (() => void)[] = [];
+  t.after(async () => {
+    for (const fn of undo) fn();
+    await world.cleanup();
+  });
+  writeFileSync(world.daemonConfig, yaml(daemonYaml(), world));
+  const undoHook = beforeDaemon?.(world);
+  if (undoHook) undo.push(undoHook);
   await waitFor("version 1 AVAILABLE", async () =>
     (await world.grpc.getModelStatus("m")).some((s) => s.version === "1" && s.state === "AVAILABLE"),
   );
@@ -49,18 +61,7 @@ export async function startFaultWorld(
     world,
     guard,
     daemon,
-    async control(method, path, body) {
-      const port = world.emulator.ports.control_port;
-      assert.ok(port, "the emulator runs with --control_port");
-      const response = await fetch(`http://127.0.0.1:${port}${path}`, {
-        method,
-        headers: { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      });
-      const json: unknown = await response.json();
-      assert.ok(response.ok, `${method} ${path}: ${JSON.stringify(json)}`);
-      return json;
-    },
+    control: (method, path, body) => emulatorControl(world, method, path, body),
     stepLogged: (step, version, outcome) =>
       waitFor(
         `${step} of ${version} logged`,
@@ -72,7 +73,9 @@ export async function startFaultWorld(
                 e.step === step && e.version === version && (outcome === undefined || e.outcome === outcome),
             ),
         TIMEOUT,
-      ),
+      ).catch((error: unknown) => {
+        throw new Error(`${String(error)}\ndaemon log:\n${daemon.stdout()}\n${daemon.stderr()}`);
+      }),
     async waitStable(version, why) {
       await waitFor(
         `stable → ${version} ${why}`,
@@ -83,14 +86,7 @@ export async function startFaultWorld(
       });
     },
     async survived(scenario, rejectable = []) {
-      const state = await openLocalState(world.stateDir);
-      await waitFor(
-        "the daemon settled",
-        async () =>
-          (await state.journal.unfinished("m")).length === 0 &&
-          !(await state.verdicts.list("m")).some((r) => r.verdict === "candidate"),
-        TIMEOUT,
-      ).catch(() => undefined); // an unsettled daemon is reported by the check below
+      await settled(world);
       daemon.child.kill("SIGTERM");
       assert.equal(await daemon.exited, 0, daemon.stderr());
       const result = await checkWorld(guard, { scenario, rejectable, settled: true });
@@ -99,6 +95,40 @@ export async function startFaultWorld(
     },
   };
   return fw;
+}
+
+/**
+ * Waits (at most TIMEOUT) until the journal of `m` has nothing unfinished and no version is a bare candidate; an
+ * unsettled world is left for the invariant checker to report.
+ */
+export async function settled(world: World): Promise<void> {
+  const state = await openLocalState(world.stateDir);
+  await waitFor(
+    "the daemon settled",
+    async () =>
+      (await state.journal.unfinished("m")).length === 0 &&
+      !(await state.verdicts.list("m")).some((r) => r.verdict === "candidate"),
+    TIMEOUT,
+  ).catch(() => undefined);
+}
+
+/** One call to the emulator's control endpoint (the world's emulator runs with --control_port). */
+export async function emulatorControl(
+  world: World,
+  method: string,
+  path: string,
+  body?: unknown,
+): Promise<unknown> {
+  const port = world.emulator.ports.control_port;
+  assert.ok(port, "the emulator runs with --control_port");
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: { "content-type": "application/json" },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const json: unknown = await response.json();
+  assert.ok(response.ok, `${method} ${path}: ${JSON.stringify(json)}`);
+  return json;
 }
 
 /** Waits until the daemon settled `version` with one of `verdicts` (read from its state dir); returns it. */

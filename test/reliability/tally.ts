@@ -11,6 +11,7 @@ export const TALLY_KINDS = [
   "security_checks",
   "invariant_violations",
   "data_lost",
+  "rename_race_losses",
 ] as const;
 export type TallyKind = (typeof TALLY_KINDS)[number];
 

@@ -6,8 +6,8 @@
 // models.config (and its atomic-write temp files) and the state directory changed, by a full tree listing; and, once
 // the daemon is idle, the journal has nothing unfinished and no version is left a bare candidate.
 // Every violation and every lost version is also tallied for the suite's summary table.
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join } from "node:path";
+import { existsSync, mkdirSync, readFileSync, realpathSync, writeFileSync } from "node:fs";
+import { join, relative, sep } from "node:path";
 import { parseModelServerConfigBytes } from "../../src/modelconfig/load.js";
 import { validateModelServerConfig, localBasePathProbe } from "../../src/modelconfig/validate.js";
 import { openLocalState } from "../../src/state/local-store.js";
@@ -133,15 +133,24 @@ async function stableViolations(world: World, model: string): Promise<string[]> 
   }
 }
 
-function isAllowedPath(path: string, models: string[]): boolean {
+function isAllowedPath(path: string, models: string[], root: string): boolean {
   if (path === "models.config" || path.startsWith(".models.config.tmp-")) return true;
   if (path === "state" || path.startsWith("state/")) return true;
-  return models.some((m) => path.startsWith(`models/${m}/`));
+  return models.some(
+    (m) => path.startsWith(`models/${m}/`) || path.startsWith(`${resolvedBasePath(root, m)}/`),
+  );
+}
+
+/** A symlinked base path (`models/m -> ../releases/a`) is guarded as the directory it resolves to now. */
+function resolvedBasePath(root: string, model: string): string {
+  const base = join(root, "models", model);
+  const real = existsSync(base) ? realpathSync(base) : base;
+  return relative(realpathSync(root), real).split(sep).join("/");
 }
 
 function outsideChanges(guard: Guard): string[] {
   return diffTrees(guard.before, snapshotTree(guard.world.root))
-    .filter((c) => !isAllowedPath(c.path, guard.models))
+    .filter((c) => !isAllowedPath(c.path, guard.models, guard.world.root))
     .map((c) => `${c.path} was ${c.change}, outside the base paths, models.config and the state dir`);
 }
 
