@@ -1,6 +1,6 @@
 // `npm run bench`: every benchmark in turn, each in a fresh process, then one summary table of the headline numbers
 // from bench/results.json (written by the benches; see docs/benchmarks.md for the method). With --quick every
-// bench runs a small version (under a minute in all, nothing recorded): `npm test` runs that so the code cannot rot.
+// bench runs a small version (a few minutes in all, nothing recorded): `.ci/run` runs that so the code cannot rot.
 import { spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import { join } from "node:path";

@@ -86,8 +86,14 @@ test("daemon: adopts, promotes a good version, rolls back a NaN version, exits 0
     assert.equal(typeof e.duration_ms, "number");
   }
   const state = await openLocalState(world.stateDir);
-  assert.equal((await state.verdicts.get("m", "2"))?.verdict, "promoted");
-  assert.equal((await state.verdicts.get("m", "3"))?.verdict, "rejected");
+  // The verdict store (the CLI's view) is written right after the step event: poll it.
+  await waitFor(
+    "verdict store: 2 promoted, 3 rejected",
+    async () =>
+      (await state.verdicts.get("m", "2"))?.verdict === "promoted" &&
+      (await state.verdicts.get("m", "3"))?.verdict === "rejected",
+    TIMEOUT,
+  );
 
   writeFileSync(world.daemonConfig, daemonYaml("gate:\n  request_deadline: 5s"));
   daemon.child.kill("SIGHUP");

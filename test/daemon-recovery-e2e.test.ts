@@ -74,8 +74,12 @@ test("rollback.action delete: the failed candidate's directory is deleted, nothi
   const quarantine = events(daemon, "quarantine", "4")[0];
   assert.equal(quarantine?.outcome, "ok");
   const state = await openLocalState(world.stateDir);
-  const verdict = await state.verdicts.get("m", "4");
-  assert.equal(verdict?.verdict, "rejected");
+  // The verdict store (the CLI's view) is written right after the step event: poll it.
+  await waitFor(
+    "verdict store: 4 rejected",
+    async () => (await state.verdicts.get("m", "4"))?.verdict === "rejected",
+    TIMEOUT,
+  );
   assert.deepEqual(configState(world).labels, { stable: "2" });
   assert.deepEqual(configState(world).specific, ["1", "2"]);
   daemon.child.kill("SIGTERM");

@@ -2,8 +2,8 @@
  * One controller iteration for one model, under the model lock: observe (models.config, GetModelStatus, the
  * admission scan, the journaled record, pending intents) → plan() → if a step: journal "begin" (or reuse the id of
  * the in-flight step it resumes) → execute → fold with applyOutcome → journal "done"/"failed" carrying the new
- * record → consume the intent → log one event → mirror the verdicts into the CLI's verdict store. `wait` and
- * "converged" change nothing.
+ * record → consume the intent → mirror final verdicts into the CLI's verdict store → log one event (a new
+ * candidate is mirrored right after it). `wait` and "converged" change nothing.
  */
 import { randomUUID } from "node:crypto";
 import { BasePathError } from "../admission/version-dirs.js";
@@ -162,6 +162,21 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
       await deps.state.intents.markConsumed(model, folded.consumedIntent, actor, consumed);
     }
     if (step.kind === "clear-verdict") deps.scanner.forget(model, step.version);
+    // The verdict store is the CLI's view (the journal entry above is the truth, and a restart repairs the store
+    // from it). A final verdict (promoted, rejected, ...) is in it before its event is told, so whoever acts on the
+    // event reads it there; a new candidate's admission is told first, off the detection path, and follows at once.
+    const mirror = (): Promise<void> =>
+      mirrorVerdicts(deps.state.verdicts, model, record.verdicts, nextRecord.verdicts).catch(
+        (error: unknown) =>
+          deps.log.warn(
+            { model, reason: errorText(error) },
+            "could not mirror verdicts into the verdict store",
+          ),
+      );
+    const finalChanged = Object.entries(nextRecord.verdicts).some(
+      ([v, r]) => r.verdict !== "candidate" && record.verdicts[v]?.verdict !== r.verdict,
+    );
+    if (finalChanged) await mirror();
     const event: StepEvent = {
       step,
       outcome: outcome.ok ? "ok" : "failed",
@@ -171,15 +186,7 @@ export async function modelPass(deps: PassDeps, model: string): Promise<PassResu
     };
     logStep(deps.log, event);
     deps.onStep?.(event);
-    // The verdict store is only the CLI's view (the journal entry above is the truth, and a restart repairs the
-    // store from it): written after the event, off its path, still under the model lock.
-    await mirrorVerdicts(deps.state.verdicts, model, record.verdicts, nextRecord.verdicts).catch(
-      (error: unknown) =>
-        deps.log.warn(
-          { model, reason: errorText(error) },
-          "could not mirror verdicts into the verdict store",
-        ),
-    );
+    if (!finalChanged) await mirror();
     return { kind: "stepped", step, ok: outcome.ok, reason: outcome.reason };
   });
 }
