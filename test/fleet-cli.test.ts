@@ -49,6 +49,25 @@ test("fleet mode: status shows the fleet, a rollback moves every replica back an
   assert.match(text.out, /fleet: replica r1, coordinator r\d, fleet stable 2, members r1, r2, r3/);
   assert.match(text.out, /fleet rollout 2: opened by r\d .*; promote by r\d/);
 
+  const history = await cli(["history", "m", "--json", "--config", r1.daemonFile]);
+  assert.equal(history.code, 0, history.err);
+  const trail = (
+    JSON.parse(history.out) as { events: { step: string; version?: string; by: string; what: string }[] }
+  ).events;
+  const fleetSteps = trail.filter((e) => e.version === "2" && e.step.startsWith("fleet-"));
+  assert.equal(
+    fleetSteps.filter((e) => e.step === "fleet-open" && e.what.includes("opened")).length >= 1,
+    true,
+  );
+  assert.ok(fleetSteps.some((e) => e.step === "fleet-decide" && /fleet decided promote/.test(e.what)));
+  for (const id of IDS)
+    assert.ok(
+      fleetSteps.some((e) => e.by === id && e.what === `replica ${id} reported promoted`),
+      `history shows ${id}'s report`,
+    );
+  const historyText = await cli(["history", "m", "--config", r1.daemonFile]);
+  assert.match(historyText.out, /replica r3 reported promoted/);
+
   const retry = await cli(["retry", "m", "1", "--config", r1.daemonFile, "--timeout", "5s"]);
   assert.equal(retry.code, 4, retry.err);
   assert.match(retry.err, /retry is not a fleet-wide command/);

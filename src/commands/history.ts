@@ -1,8 +1,9 @@
 /**
  * `tfs-rollout history [MODEL] [--limit N]`: the audit trail from the journal, newest first: detections (admit),
  * gate results with their numbers, promotions, rollbacks, hand edits accepted, pins, retries, and who did each.
- * Reads the state directory only; TF Serving is not asked, so this works while it is down. Exit 0, or 2 on bad
- * usage (unknown model, bad --limit).
+ * Reads the state directory only; TF Serving is not asked, so this works while it is down. In fleet mode the fleet's
+ * records from etcd (opens, each replica's reports, decisions, removals) are merged in. Exit 0, or 2 on bad usage
+ * (unknown model, bad --limit).
  */
 import type { Command } from "commander";
 import { UsageError } from "../errors.js";
@@ -11,6 +12,9 @@ import { asGateReport, auditTrail, gateCheckLines, type AuditEvent, type IntentL
 import { printJson } from "./io.js";
 import { addLookOptions, consumedIntents, selectModels, withLook, type Look } from "./look.js";
 import { clipText, formatTime, renderTable } from "./table.js";
+import { fleetEvents } from "./fleet-history.js";
+import { openCliFleet } from "./fleet-view.js";
+import { errorText } from "../gate/summary.js";
 
 /** Journal entries read per model: enough for any --limit, as compaction keeps about this many. */
 const JOURNAL_SCAN = 2000;
@@ -28,7 +32,20 @@ export function registerHistory(program: Command, ctx: CommandContext): void {
     const limit = parseLimit(opts.limit);
     const events = await withLook(ctx, opts, async (look) => {
       const all: AuditEvent[] = [];
-      for (const name of await selectModels(look, model)) all.push(...(await modelEvents(look, name, limit)));
+      const models = await selectModels(look, model);
+      for (const name of models) all.push(...(await modelEvents(look, name, limit)));
+      // Fleet mode: the fleet's records (opens, every replica's reports, decisions, removals) beside this journal.
+      const fleet = await openCliFleet(look.config);
+      try {
+        if (fleet?.problem !== undefined)
+          ctx.io.stderr(`fleet events not shown: etcd is unreachable (${fleet.problem})\n`);
+        else if (fleet !== undefined)
+          for (const name of models) all.push(...fleetEvents(await fleet.backend.rollouts(name)));
+      } catch (error) {
+        ctx.io.stderr(`fleet events not shown: ${errorText(error)}\n`);
+      } finally {
+        await fleet?.close();
+      }
       return all.sort((a, b) => (a.at < b.at ? 1 : a.at > b.at ? -1 : 0)).slice(0, limit);
     });
     if (opts.json === true) printJson(ctx.io, { events });
